@@ -1,0 +1,240 @@
+"""The session process: reads frames from the host, runs cells, answers with one reply per cell.
+
+Run as `python -m spatialclaw_kernel.session`. fd 0/1 carry the protocol; they are moved to
+private descriptors first so that a stray C-level write to stdout cannot corrupt the stream.
+"""
+
+import ast
+import linecache
+import os
+import signal
+import sys
+import time
+import traceback
+
+from . import RUNTIME_VERSION, host, namespace, variables
+from .capture import BoundedCapture
+from .feedback import CELL_SOURCES
+from .tools import tool_docs
+from .wire import read_message, write_message
+
+LAST_EXPR_LIMIT = 2000
+
+
+class Session:
+    def __init__(self, proto_in, proto_out):
+        self.proto_in = proto_in
+        self.proto_out = proto_out
+        self.ns = None
+        self.hidden = set()
+        self.reserved = {}
+        self.cell_counter = 0
+        self.request_counter = 0
+        self.in_cell = False
+        host.set_transport(self._request)
+        host.set_notifier(self._notify)
+
+    # -- host traffic -------------------------------------------------------------------
+    def _send(self, header, arrays=()):
+        with _no_interrupt():
+            write_message(self.proto_out, header, arrays)
+
+    def _read(self):
+        with _no_interrupt():
+            return read_message(self.proto_in)
+
+    def _request(self, method, params, arrays):
+        self.request_counter += 1
+        rid = self.request_counter
+        self._send({"type": "request", "id": rid, "method": method, "params": params}, arrays)
+        while True:
+            header, out = self._read()
+            if header.get("type") == "reply" and header.get("id") == rid:
+                return header, out
+            if header.get("type") == "shutdown":
+                sys.exit(0)
+            # Anything else mid-request is a host bug; say so instead of hanging.
+            raise RuntimeError(f"kernel protocol: expected reply {rid}, got {header.get('type')}")
+
+    def _notify(self, kind, fields, arrays):
+        self._send({"type": kind, **fields}, arrays)
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def init(self, header):
+        self.ns, self.hidden = namespace.build(header.get("inputs") or {}, header.get("options") or {})
+        self.reserved = {k: self.ns[k] for k in namespace.RESERVED if k in self.ns}
+        for k in list(self.ns):
+            if k.startswith("InputImages_"):
+                self.reserved[k] = self.ns[k]
+        self._send({
+            "type": "ready",
+            "python": sys.version.split()[0],
+            "runtime_version": RUNTIME_VERSION,
+            "names": sorted(k for k in self.ns if not k.startswith("__")),
+            "tool_docs": tool_docs(),
+        })
+
+    def serve(self):
+        while True:
+            try:
+                header, _arrays = self._read()
+            except EOFError:
+                return
+            kind = header.get("type")
+            if kind == "reply":
+                continue  # the answer to a request whose cell was interrupted meanwhile
+            if kind == "init":
+                self.init(header)
+            elif kind == "exec":
+                self._send(self.run_cell(header.get("id"), header.get("code", "")))
+            elif kind == "shutdown":
+                return
+            else:
+                self._send({"type": "protocol_error", "message": f"unknown message {kind!r}"})
+
+    # -- cells --------------------------------------------------------------------------
+    def run_cell(self, cell_id, code):
+        self.cell_counter += 1
+        filename = f"<cell-{self.cell_counter}>"
+        CELL_SOURCES[filename] = code
+        linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+        out, err = BoundedCapture(), BoundedCapture(head=8000, tail=8000)
+        before = variables.snapshot(self.ns, self.hidden)
+        started = time.perf_counter()
+        error, last_expr = None, None
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = out, err
+        try:
+            self.in_cell = True
+            body, expr = self._compile(code, filename)
+            exec(body, self.ns)
+            if expr is not None:
+                value = eval(expr, self.ns)
+                if value is not None:
+                    last_expr = _bounded_repr(value)
+        except KeyboardInterrupt:
+            error = {"type": "TimeoutError", "message": "the cell was interrupted (time limit)",
+                     "line": _cell_line(sys.exc_info()[2], filename), "traceback": _agent_frames(sys.exc_info()[2], filename)}
+        except SyntaxError as exc:
+            if exc.filename == filename:
+                error = {"type": "SyntaxError", "message": exc.msg, "line": exc.lineno,
+                         "column": exc.offset, "traceback": []}
+            else:
+                error = _describe(exc, filename)
+        except BaseException as exc:  # SystemExit too: the session must survive agent code
+            error = _describe(exc, filename)
+        finally:
+            self.in_cell = False
+            sys.stdout, sys.stderr = saved
+        warnings = self._restore_reserved()
+        changed, removed = variables.diff(before, self.ns, self.hidden)
+        return {
+            "type": "exec_result",
+            "id": cell_id,
+            "ok": error is None,
+            "stdout": out.getvalue(),
+            "stdout_truncated": out.dropped,
+            "stderr": err.getvalue(),
+            "stderr_truncated": err.dropped,
+            "error": error,
+            "variables": changed,
+            "removed": removed,
+            "last_expr": last_expr,
+            "warnings": warnings,
+            "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
+        }
+
+    @staticmethod
+    def _compile(code, filename):
+        tree = ast.parse(code, filename, "exec")
+        expr = None
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = tree.body.pop()
+            expr = compile(ast.Expression(last.value), filename, "eval")
+        return compile(tree, filename, "exec"), expr
+
+    def _restore_reserved(self):
+        warnings = []
+        for name, original in self.reserved.items():
+            if self.ns.get(name) is not original:
+                self.ns[name] = original
+                warnings.append(
+                    f"`{name}` is provided by the kernel and was restored; use another variable name"
+                )
+        return warnings
+
+
+class _no_interrupt:
+    """Defer SIGINT while a frame crosses the pipe: a half-written frame would desync it."""
+
+    def __enter__(self):
+        self._old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+    def __exit__(self, *exc):
+        signal.pthread_sigmask(signal.SIG_SETMASK, self._old)
+        return False
+
+
+def _cell_line(tb, filename):
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _agent_frames(tb, filename):
+    """Traceback entries of the agent's own code only: library internals are noise to it."""
+    frames = []
+    for fs in traceback.extract_tb(tb):
+        if fs.filename.startswith("<cell-"):
+            where = "this cell" if fs.filename == filename else "an earlier cell"
+            frames.append({"where": where, "line": fs.lineno, "function": fs.name, "source": (fs.line or "").strip()})
+    return frames
+
+
+def _describe(exc, filename):
+    message = str(exc)
+    if isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str):
+        message = exc.args[0]
+    return {
+        "type": type(exc).__name__,
+        "message": message[:4000],
+        "line": _cell_line(exc.__traceback__, filename),
+        "traceback": _agent_frames(exc.__traceback__, filename),
+    }
+
+
+def _bounded_repr(value):
+    try:
+        text = repr(value)
+    except Exception as exc:
+        text = f"<repr failed: {type(exc).__name__}: {exc}>"
+    if len(text) > LAST_EXPR_LIMIT:
+        text = text[: LAST_EXPR_LIMIT // 2] + f" ... ({len(text)} chars) ... " + text[-LAST_EXPR_LIMIT // 4 :]
+    return text
+
+
+def main():
+    proto_in = os.fdopen(os.dup(0), "rb")
+    proto_out = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    namespace.preimport()
+    session = Session(proto_in, proto_out)
+
+    # SIGINT is the host's "time is up": it becomes KeyboardInterrupt inside a running cell and
+    # is ignored when it arrives late, after the cell already finished.
+    def _on_sigint(_signum, _frame):
+        if session.in_cell:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, _on_sigint)
+    session.serve()
+
+
+if __name__ == "__main__":
+    main()
