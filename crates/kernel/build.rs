@@ -16,7 +16,11 @@ fn collect(dir: &Path, root: &Path, out: &mut Vec<(String, PathBuf)>) {
                 collect(&path, root, out);
             }
         } else if path.extension().is_some_and(|e| e == "py" || e == "txt") {
-            let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             out.push((rel, path.canonicalize().unwrap()));
         }
     }
@@ -27,12 +31,22 @@ fn main() {
     let python = manifest.join("../../python").canonicalize().unwrap();
     let runtime = python.join("spatialclaw_kernel");
     println!("cargo:rerun-if-changed={}", runtime.display());
-    println!("cargo:rerun-if-changed={}", python.join("requirements.txt").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        python.join("requirements.txt").display()
+    );
     let mut files = Vec::new();
     collect(&runtime, &python, &mut files);
-    let mut code = String::from("/// (path relative to the runtime root, contents)\npub const RUNTIME_FILES: &[(&str, &str)] = &[\n");
+    let mut code = String::from(
+        "/// (path relative to the runtime root, contents)\npub const RUNTIME_FILES: &[(&str, &str)] = &[\n",
+    );
     for (rel, abs) in &files {
-        writeln!(code, "    ({rel:?}, include_str!({:?})),", abs.display().to_string()).unwrap();
+        writeln!(
+            code,
+            "    ({rel:?}, include_str!({:?})),",
+            abs.display().to_string()
+        )
+        .unwrap();
     }
     code.push_str("];\n");
     writeln!(

@@ -96,15 +96,15 @@ def build(inputs, options):
         groups = [_input_images(v["frames"], options) for v in videos]
         for i, group in enumerate(groups, start=1):
             ns[f"InputImages_{i}"] = group
-        primary = groups[0]
+        images = groups  # every video, so SAM3's video_index and error hints work
     else:
-        primary = _input_images(inputs.get("frames") or [], options)
-        ns["InputImages"] = primary
+        images = _input_images(inputs.get("frames") or [], options)
+        ns["InputImages"] = images
     if inputs.get("ref_frames"):
         ns["RefImages"] = [f.image for f in _input_images(inputs["ref_frames"], options)]
     ns["Metadata"] = metadata
 
-    instances = build_tools(metadata, primary, dict(options or {}))
+    instances = build_tools(metadata, images, dict(options or {}))
     ns["tools"] = _tools_module(instances)
     for name, inst in instances.items():
         ns[name] = inst

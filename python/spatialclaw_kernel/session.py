@@ -71,8 +71,14 @@ class Session:
             "python": sys.version.split()[0],
             "runtime_version": RUNTIME_VERSION,
             "names": sorted(k for k in self.ns if not k.startswith("__")),
-            "tool_docs": tool_docs(),
+            "tool_docs": self._tool_docs(header.get("options") or {}),
         })
+
+    def _tool_docs(self, options):
+        metadata = self.ns["Metadata"]
+        limits = {k: int(options[k]) for k in ("reconstruct_max_frames", "sam3_max_video_frames") if k in options}
+        # Image sets are not told about video methods they cannot use.
+        return tool_docs(video=bool(getattr(metadata, "is_video", False)), **limits)
 
     def serve(self):
         while True:

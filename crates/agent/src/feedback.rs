@@ -109,31 +109,50 @@ pub fn render(step: usize, outcome: &ExecOutcome) -> String {
             }
             s
         }
-        (None, None) => format!("[SUCCESS] Code executed in {:.2}s.", outcome.elapsed.as_secs_f64()),
+        (None, None) => format!(
+            "[SUCCESS] Code executed in {:.2}s.",
+            outcome.elapsed.as_secs_f64()
+        ),
     };
     blocks.push(status);
 
     let stdout = outcome.stdout.trim_end();
     if !stdout.is_empty() {
-        blocks.push(format!("[Output]\n{}", head_tail(stdout, STDOUT_LIMIT, STDOUT_HEAD)));
+        blocks.push(format!(
+            "[Output]\n{}",
+            head_tail(stdout, STDOUT_LIMIT, STDOUT_HEAD)
+        ));
     }
     if let Some(v) = &outcome.last_expr {
-        blocks.push(format!("[Result]\n{}", head_tail(v, STDOUT_LIMIT, STDOUT_HEAD)));
+        blocks.push(format!(
+            "[Result]\n{}",
+            head_tail(v, STDOUT_LIMIT, STDOUT_HEAD)
+        ));
     }
     let stderr = outcome.stderr.trim();
     if !stderr.is_empty() && outcome.error.is_none() {
-        blocks.push(format!("[Warnings]\n{}", head_tail(stderr, STDERR_LIMIT, STDERR_LIMIT / 2)));
+        blocks.push(format!(
+            "[Warnings]\n{}",
+            head_tail(stderr, STDERR_LIMIT, STDERR_LIMIT / 2)
+        ));
     }
     for w in &outcome.warnings {
         blocks.push(format!("[WARNING] {w}"));
     }
     if !outcome.variables.is_empty() {
-        let title = if outcome.error.is_some() { "Kept from before the error" } else { "New/changed" };
+        let title = if outcome.error.is_some() {
+            "Kept from before the error"
+        } else {
+            "New/changed"
+        };
         let lines: Vec<String> = outcome.variables.iter().map(variable_line).collect();
         blocks.push(format!("[Variables] {title}:\n{}", lines.join("\n")));
     }
     if !outcome.removed.is_empty() {
-        blocks.push(format!("[Variables] Deleted: {}", outcome.removed.join(", ")));
+        blocks.push(format!(
+            "[Variables] Deleted: {}",
+            outcome.removed.join(", ")
+        ));
     }
     if let Some(a) = &outcome.answer {
         blocks.push(format!("[ANSWER SUBMITTED] {}", a.text));
@@ -173,16 +192,40 @@ mod tests {
     fn success_lists_output_variables_images_and_answer() {
         let outcome = ExecOutcome {
             stdout: "distance 1.23\n".into(),
-            variables: vec![var("pts"), VariableSummary { value: Some(serde_json::json!(1.23)), shape: None, dtype: None, size_mb: None, type_name: "float".into(), ..var("d") }],
-            shows: vec![ShowImage { label: "seg_a.visualize(fi)".into(), png: vec![] }],
-            answer: Some(SubmittedAnswer { text: "1.23".into(), raw_type: "float".into() }),
+            variables: vec![
+                var("pts"),
+                VariableSummary {
+                    value: Some(serde_json::json!(1.23)),
+                    shape: None,
+                    dtype: None,
+                    size_mb: None,
+                    type_name: "float".into(),
+                    ..var("d")
+                },
+            ],
+            shows: vec![ShowImage {
+                label: "seg_a.visualize(fi)".into(),
+                png: vec![],
+            }],
+            answer: Some(SubmittedAnswer {
+                text: "1.23".into(),
+                raw_type: "float".into(),
+            }),
             elapsed: Duration::from_millis(120),
             ..Default::default()
         };
         let text = render(1, &outcome);
-        assert!(text.starts_with("=== Step 1 Execution Feedback ===\n\n[SUCCESS] Code executed in 0.12s."), "{text}");
+        assert!(
+            text.starts_with(
+                "=== Step 1 Execution Feedback ===\n\n[SUCCESS] Code executed in 0.12s."
+            ),
+            "{text}"
+        );
         assert!(text.contains("[Output]\ndistance 1.23"));
-        assert!(text.contains("  pts: ndarray, shape=(480, 640, 3), dtype=float32, size=3.7MB"), "{text}");
+        assert!(
+            text.contains("  pts: ndarray, shape=(480, 640, 3), dtype=float32, size=3.7MB"),
+            "{text}"
+        );
         assert!(text.contains("  d: float = 1.23"), "{text}");
         assert!(text.contains("[ANSWER SUBMITTED] 1.23"));
         assert!(text.contains("Labels: seg_a.visualize(fi)"));
@@ -191,19 +234,30 @@ mod tests {
     #[test]
     fn errors_name_type_line_and_what_was_kept() {
         let outcome = ExecOutcome {
-            error: Some(CellError { kind: "KeyError".into(), message: "frame 3 not found".into(), line: Some(2), column: None, traceback: vec![] }),
+            error: Some(CellError {
+                kind: "KeyError".into(),
+                message: "frame 3 not found".into(),
+                line: Some(2),
+                column: None,
+                traceback: vec![],
+            }),
             variables: vec![var("pts")],
             ..Default::default()
         };
         let text = render(4, &outcome);
-        assert!(text.contains("[ERROR] KeyError (line 2): frame 3 not found"), "{text}");
+        assert!(
+            text.contains("[ERROR] KeyError (line 2): frame 3 not found"),
+            "{text}"
+        );
         assert!(text.contains("[Variables] Kept from before the error:"));
     }
 
     #[test]
     fn a_restart_is_never_silent() {
         let outcome = ExecOutcome {
-            interruption: Some(Interruption::KilledAfterTimeout { limit: Duration::from_secs(5) }),
+            interruption: Some(Interruption::KilledAfterTimeout {
+                limit: Duration::from_secs(5),
+            }),
             state_lost: true,
             ..Default::default()
         };

@@ -45,59 +45,92 @@ fn frames_from(array: &Array, frame_indices: &[i64]) -> Result<Vec<RgbFrame>, Ho
         _ => return Err(bad()),
     };
     if frame_indices.len() != n {
-        return Err(HostError::value(format!("{n} frames but {} frame indices", frame_indices.len())));
+        return Err(HostError::value(format!(
+            "{n} frames but {} frame indices",
+            frame_indices.len()
+        )));
     }
     let size = h * w * 3;
     (0..n)
         .map(|i| {
-            RgbFrame::new(w, h, array.data[i * size..(i + 1) * size].to_vec(), frame_indices[i])
-                .map_err(perception_error)
+            RgbFrame::new(
+                w,
+                h,
+                array.data[i * size..(i + 1) * size].to_vec(),
+                frame_indices[i],
+            )
+            .map_err(perception_error)
         })
         .collect()
 }
 
 fn parse_prompt(params: &Value) -> Result<SegmentPrompt, HostError> {
-    let nums = |v: &Value| -> Option<Vec<f64>> { v.as_array()?.iter().map(Value::as_f64).collect() };
+    let nums =
+        |v: &Value| -> Option<Vec<f64>> { v.as_array()?.iter().map(Value::as_f64).collect() };
     match params.get("mode").and_then(Value::as_str) {
         Some("text") => {
-            let p = params.get("prompt").and_then(Value::as_str).unwrap_or("").trim();
+            let p = params
+                .get("prompt")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .trim();
             if p.is_empty() {
                 return Err(HostError::value("a text prompt must be a non-empty string"));
             }
             Ok(SegmentPrompt::Text(p.to_owned()))
         }
         Some("box") => {
-            let b = params.get("box_xywh").and_then(nums).filter(|b| b.len() == 4);
+            let b = params
+                .get("box_xywh")
+                .and_then(nums)
+                .filter(|b| b.len() == 4);
             let b = b.ok_or_else(|| HostError::value("box_xywh must be four numbers"))?;
             Ok(SegmentPrompt::Box([b[0], b[1], b[2], b[3]]))
         }
         Some("points") => {
-            let pts: Option<Vec<[f64; 2]>> = params.get("points").and_then(Value::as_array).and_then(|a| {
-                a.iter().map(|p| nums(p).filter(|p| p.len() == 2).map(|p| [p[0], p[1]])).collect()
-            });
+            let pts: Option<Vec<[f64; 2]>> = params
+                .get("points")
+                .and_then(Value::as_array)
+                .and_then(|a| {
+                    a.iter()
+                        .map(|p| nums(p).filter(|p| p.len() == 2).map(|p| [p[0], p[1]]))
+                        .collect()
+                });
             let labels: Option<Vec<i32>> = params
                 .get("point_labels")
                 .and_then(Value::as_array)
                 .and_then(|a| a.iter().map(|l| l.as_i64().map(|l| l as i32)).collect());
             match (pts, labels) {
-                (Some(points), Some(labels)) if points.len() == labels.len() && !points.is_empty() => {
+                (Some(points), Some(labels))
+                    if points.len() == labels.len() && !points.is_empty() =>
+                {
                     Ok(SegmentPrompt::Points { points, labels })
                 }
-                _ => Err(HostError::value("points and point_labels must be non-empty lists of equal length")),
+                _ => Err(HostError::value(
+                    "points and point_labels must be non-empty lists of equal length",
+                )),
             }
         }
-        other => Err(HostError::value(format!("unknown segmentation mode {other:?}"))),
+        other => Err(HostError::value(format!(
+            "unknown segmentation mode {other:?}"
+        ))),
     }
 }
 
 impl SampleHost {
-    async fn reconstruct(&self, params: &Value, arrays: Vec<Array>) -> Result<(Value, Vec<Array>), HostError> {
+    async fn reconstruct(
+        &self,
+        params: &Value,
+        arrays: Vec<Array>,
+    ) -> Result<(Value, Vec<Array>), HostError> {
         let indices: Vec<i64> = params
             .get("frame_indices")
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(Value::as_i64).collect())
             .unwrap_or_default();
-        let rgb = arrays.first().ok_or_else(|| HostError::value("no frames were sent"))?;
+        let rgb = arrays
+            .first()
+            .ok_or_else(|| HostError::value("no frames were sent"))?;
         let frames = frames_from(rgb, &indices)?;
         let backend = self.backend.clone();
         let r = tokio::task::spawn_blocking(move || backend.reconstruct(&frames))
@@ -105,7 +138,9 @@ impl SampleHost {
             .map_err(|e| HostError::runtime(format!("reconstruction crashed: {e}")))?
             .map_err(perception_error)?;
         let (n, h, w) = (r.frames, r.height, r.width);
-        let arr = |res: Result<Array, spatialclaw_kernel::WireError>| res.map_err(|e| HostError::runtime(e.to_string()));
+        let arr = |res: Result<Array, spatialclaw_kernel::WireError>| {
+            res.map_err(|e| HostError::runtime(e.to_string()))
+        };
         Ok((
             json!({"metric_scale": r.metric_scale, "backend": self.backend.name()}),
             vec![
@@ -117,9 +152,18 @@ impl SampleHost {
         ))
     }
 
-    async fn segment(&self, params: &Value, arrays: Vec<Array>) -> Result<(Value, Vec<Array>), HostError> {
-        let fi = params.get("frame_index").and_then(Value::as_i64).unwrap_or(0);
-        let rgb = arrays.first().ok_or_else(|| HostError::value("no image was sent"))?;
+    async fn segment(
+        &self,
+        params: &Value,
+        arrays: Vec<Array>,
+    ) -> Result<(Value, Vec<Array>), HostError> {
+        let fi = params
+            .get("frame_index")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        let rgb = arrays
+            .first()
+            .ok_or_else(|| HostError::value("no image was sent"))?;
         let frame = frames_from(rgb, &[fi])?.remove(0);
         let prompt = parse_prompt(params)?;
         let backend = self.backend.clone();
@@ -127,19 +171,30 @@ impl SampleHost {
             .await
             .map_err(|e| HostError::runtime(format!("segmentation crashed: {e}")))?
             .map_err(perception_error)?;
-        let masks = Array::from_bool(vec![m.count, m.height, m.width], &m.data).map_err(|e| HostError::runtime(e.to_string()))?;
+        let masks = Array::from_bool(vec![m.count, m.height, m.width], &m.data)
+            .map_err(|e| HostError::runtime(e.to_string()))?;
         Ok((json!({"scores": m.scores}), vec![masks]))
     }
 
-    async fn vlm_query(&self, params: &Value, arrays: Vec<Array>) -> Result<(Value, Vec<Array>), HostError> {
-        let vlm = self
-            .vlm
-            .as_ref()
-            .ok_or_else(|| HostError::runtime("no vision-language model is configured for vlm.* in this session"))?;
-        let kind = params.get("kind").and_then(Value::as_str).unwrap_or("ask_with_thinking");
+    async fn vlm_query(
+        &self,
+        params: &Value,
+        arrays: Vec<Array>,
+    ) -> Result<(Value, Vec<Array>), HostError> {
+        let vlm = self.vlm.as_ref().ok_or_else(|| {
+            HostError::runtime("no vision-language model is configured for vlm.* in this session")
+        })?;
+        let kind = params
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("ask_with_thinking");
         let question = params.get("question").and_then(Value::as_str).unwrap_or("");
         let (system, text, role) = match kind {
-            "locate" => (prompt::LOCATE_SYSTEM, format!("{}{question}", prompt::LOCATE_PREAMBLE), &vlm.locate),
+            "locate" => (
+                prompt::LOCATE_SYSTEM,
+                format!("{}{question}", prompt::LOCATE_PREAMBLE),
+                &vlm.locate,
+            ),
             _ => (prompt::THINKING_SYSTEM, question.to_owned(), &vlm.thinking),
         };
         let mut parts: Vec<ContentPart> = arrays
@@ -159,12 +214,19 @@ impl SampleHost {
 }
 
 impl HostHandler for SampleHost {
-    async fn handle(&self, method: &str, params: &Value, arrays: Vec<Array>) -> Result<(Value, Vec<Array>), HostError> {
+    async fn handle(
+        &self,
+        method: &str,
+        params: &Value,
+        arrays: Vec<Array>,
+    ) -> Result<(Value, Vec<Array>), HostError> {
         match method {
             "perception.reconstruct" => self.reconstruct(params, arrays).await,
             "perception.segment" => self.segment(params, arrays).await,
             "vlm.query" => self.vlm_query(params, arrays).await,
-            other => Err(HostError::runtime(format!("the host does not serve `{other}`"))),
+            other => Err(HostError::runtime(format!(
+                "the host does not serve `{other}`"
+            ))),
         }
     }
 }

@@ -84,7 +84,10 @@ pub fn strip_thinking(text: &str) -> (String, String) {
     visible.push_str(rest);
     if visible.trim().is_empty() && !thinking.trim().is_empty() {
         // Nothing outside the thinking: the answer may be inside it.
-        return (text.replace("<think>", "").replace("</think>", ""), String::new());
+        return (
+            text.replace("<think>", "").replace("</think>", ""),
+            String::new(),
+        );
     }
     (visible, thinking)
 }
@@ -120,7 +123,9 @@ fn header(line: &str) -> Option<(Section, &str)> {
             had_marker = true;
         }
         if bold {
-            rest = rest.strip_prefix("**").or_else(|| rest.strip_prefix("__"))?;
+            rest = rest
+                .strip_prefix("**")
+                .or_else(|| rest.strip_prefix("__"))?;
         }
         if let Some(r) = rest.trim_start_matches([' ', '\t']).strip_prefix(':') {
             rest = r;
@@ -186,7 +191,8 @@ pub fn parse_code_response(raw: &str) -> Result<CodeResponse, FormatError> {
         if is_fence(line) {
             in_fence = true;
         }
-        if current == Some(Section::Code) && code_done && !line.trim().is_empty() && !is_fence(line) {
+        if current == Some(Section::Code) && code_done && !line.trim().is_empty() && !is_fence(line)
+        {
             // Prose after the closed code block is not code.
             continue;
         }
@@ -195,15 +201,32 @@ pub fn parse_code_response(raw: &str) -> Result<CodeResponse, FormatError> {
     }
     flush(&mut sections, current, &mut buf);
 
-    let missing: Vec<&str> = [Section::Purpose, Section::Reasoning, Section::NextGoal, Section::Code]
-        .into_iter()
-        .filter(|s| sections[*s as usize].is_none())
-        .map(Section::title)
-        .collect();
+    let missing: Vec<&str> = [
+        Section::Purpose,
+        Section::Reasoning,
+        Section::NextGoal,
+        Section::Code,
+    ]
+    .into_iter()
+    .filter(|s| sections[*s as usize].is_none())
+    .map(Section::title)
+    .collect();
     if !missing.is_empty() {
-        return Err(FormatError::Missing { missing: missing.iter().map(|m| format!("**{m}**")).collect::<Vec<_>>().join(", ") });
+        return Err(FormatError::Missing {
+            missing: missing
+                .iter()
+                .map(|m| format!("**{m}**"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
     }
-    let take = |s: Section| sections[s as usize].clone().unwrap_or_default().trim().to_owned();
+    let take = |s: Section| {
+        sections[s as usize]
+            .clone()
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    };
     let code = extract_code(&sections[Section::Code as usize].clone().unwrap_or_default());
     let resp = CodeResponse {
         purpose: take(Section::Purpose),
@@ -259,20 +282,36 @@ mod tests {
         let r = parse_code_response(GOOD).unwrap();
         assert_eq!(r.purpose, "find the chair");
         assert_eq!(r.next_goal, "measure");
-        assert_eq!(r.code, "seg = tools.SAM3.segment_image_by_text(InputImages[0], 'chair')\nprint(seg)");
-        assert_eq!(parse_code_response(&r.render()).unwrap(), r, "rendering is stable");
+        assert_eq!(
+            r.code,
+            "seg = tools.SAM3.segment_image_by_text(InputImages[0], 'chair')\nprint(seg)"
+        );
+        assert_eq!(
+            parse_code_response(&r.render()).unwrap(),
+            r,
+            "rendering is stable"
+        );
     }
 
     #[test]
     fn header_variants_the_original_rejected_are_accepted() {
         for (p, r, n, c) in [
-            ("**Purpose:**", "**Reasoning:**", "**Next Goal:**", "**Code:**"),
+            (
+                "**Purpose:**",
+                "**Reasoning:**",
+                "**Next Goal:**",
+                "**Code:**",
+            ),
             ("### Purpose", "### Reasoning", "### Next Goal", "### Code"),
             ("Purpose:", "Reasoning:", "Next_Goal:", "Code:"),
         ] {
             let text = format!("{p} a\n{r} b\n{n} c\n{c}\n```\nx = 1\n```");
             let got = parse_code_response(&text).unwrap_or_else(|e| panic!("{p}: {e}"));
-            assert_eq!((got.purpose.as_str(), got.code.as_str()), ("a", "x = 1"), "{p}");
+            assert_eq!(
+                (got.purpose.as_str(), got.code.as_str()),
+                ("a", "x = 1"),
+                "{p}"
+            );
         }
     }
 
@@ -280,7 +319,10 @@ mod tests {
     fn markers_inside_the_code_do_not_cut_it() {
         let text = "**Purpose**: p\n**Reasoning**: r\n**Next Goal**: n\n**Code**:\n```python\ns = \"**Code** and ``` inside\"\n# **Purpose**: not a header\nprint(s)\n```";
         let r = parse_code_response(text).unwrap();
-        assert_eq!(r.code, "s = \"**Code** and ``` inside\"\n# **Purpose**: not a header\nprint(s)");
+        assert_eq!(
+            r.code,
+            "s = \"**Code** and ``` inside\"\n# **Purpose**: not a header\nprint(s)"
+        );
     }
 
     #[test]
@@ -296,22 +338,41 @@ mod tests {
         assert_eq!(r.purpose, "right");
         assert_eq!(r.code, "x=1");
         let orphan = "thinking without an opening tag</think>\n".to_owned() + GOOD;
-        assert_eq!(parse_code_response(&orphan).unwrap().purpose, "find the chair");
+        assert_eq!(
+            parse_code_response(&orphan).unwrap().purpose,
+            "find the chair"
+        );
     }
 
     #[test]
     fn missing_and_empty_sections_are_named() {
-        let err = parse_code_response("**Purpose**: p\n**Code**:\n```\nx\n```").unwrap_err().to_string();
-        assert!(err.contains("**Reasoning**") && err.contains("**Next Goal**"), "{err}");
-        let err = parse_code_response("**Purpose**: p\n**Reasoning**:\n**Next Goal**: n\n**Code**: ```\nx\n```").unwrap_err();
+        let err = parse_code_response("**Purpose**: p\n**Code**:\n```\nx\n```")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("**Reasoning**") && err.contains("**Next Goal**"),
+            "{err}"
+        );
+        let err = parse_code_response(
+            "**Purpose**: p\n**Reasoning**:\n**Next Goal**: n\n**Code**: ```\nx\n```",
+        )
+        .unwrap_err();
         assert_eq!(err, FormatError::Empty("Reasoning"));
         assert!(parse_code_response("").is_err());
-        assert!(parse_code_response("Code review of the approach is below.").is_err(), "prose is not a header");
+        assert!(
+            parse_code_response("Code review of the approach is below.").is_err(),
+            "prose is not a header"
+        );
     }
 
     #[test]
     fn prose_after_the_code_block_is_not_code() {
         let text = format!("{GOOD}\nThis should work.\n");
-        assert!(!parse_code_response(&text).unwrap().code.contains("This should work"));
+        assert!(
+            !parse_code_response(&text)
+                .unwrap()
+                .code
+                .contains("This should work")
+        );
     }
 }

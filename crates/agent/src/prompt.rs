@@ -136,9 +136,18 @@ fn session_input(ctx: &PromptContext) -> String {
     let mut s = String::from("## This session's input\n");
     if ctx.is_video {
         let fps = ctx.fps.map(|f| format!(" at {f} FPS")).unwrap_or_default();
-        let total = ctx.total_frames.map(|t| format!(" from {t} total")).unwrap_or_default();
-        let dur = ctx.duration_sec.map(|d| format!(" Duration: {d:.1} s.")).unwrap_or_default();
-        s.push_str(&format!("VIDEO: {} sampled frames{total}{fps}.{dur}\n", ctx.num_images));
+        let total = ctx
+            .total_frames
+            .map(|t| format!(" from {t} total"))
+            .unwrap_or_default();
+        let dur = ctx
+            .duration_sec
+            .map(|d| format!(" Duration: {d:.1} s."))
+            .unwrap_or_default();
+        s.push_str(&format!(
+            "VIDEO: {} sampled frames{total}{fps}.{dur}\n",
+            ctx.num_images
+        ));
     } else {
         s.push_str(&format!("{} static image(s).\n", ctx.num_images));
     }
@@ -158,7 +167,9 @@ fn session_input(ctx: &PromptContext) -> String {
 
 /// `#k -> InputImages[i] (frame f)` lines; long lists keep the first and last five.
 pub fn key_frame_lines(key_frames: &[(usize, usize, i64)], prefix: &str) -> String {
-    let line = |&(k, i, f): &(usize, usize, i64)| format!("{prefix}#{k} -> InputImages[{i}] (frame {f})\n");
+    let line = |&(k, i, f): &(usize, usize, i64)| {
+        format!("{prefix}#{k} -> InputImages[{i}] (frame {f})\n")
+    };
     if key_frames.len() <= 16 {
         return key_frames.iter().map(line).collect();
     }
@@ -173,7 +184,13 @@ pub fn system_prompt(ctx: &PromptContext, ablations: &Ablations) -> String {
     let parts: Vec<String> = SECTIONS
         .iter()
         .filter(|name| !ablations.exclude.iter().any(|e| e == *name))
-        .map(|name| ablations.overrides.get(*name).cloned().unwrap_or_else(|| section_text(name, ctx)))
+        .map(|name| {
+            ablations
+                .overrides
+                .get(*name)
+                .cloned()
+                .unwrap_or_else(|| section_text(name, ctx))
+        })
         .filter(|t| !t.trim().is_empty())
         .collect();
     parts.join("\n\n")
@@ -208,7 +225,8 @@ mod tests {
     fn ablations_exclude_and_override_by_name() {
         let mut a = Ablations::default();
         a.exclude.push("evidence_hierarchy".into());
-        a.overrides.insert("return_answer".into(), "## Submitting\nSay it.".into());
+        a.overrides
+            .insert("return_answer".into(), "## Submitting\nSay it.".into());
         let p = system_prompt(&ctx(), &a);
         assert!(!p.contains("## Evidence"));
         assert!(p.contains("## Submitting\nSay it."));
@@ -216,7 +234,13 @@ mod tests {
 
     #[test]
     fn a_single_step_budget_switches_the_workflow() {
-        let p = system_prompt(&PromptContext { max_steps: 1, ..ctx() }, &Ablations::default());
+        let p = system_prompt(
+            &PromptContext {
+                max_steps: 1,
+                ..ctx()
+            },
+            &Ablations::default(),
+        );
         assert!(p.contains("exactly ONE cell"));
         assert!(!p.contains("## Budget"));
     }

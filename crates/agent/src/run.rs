@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use spatialclaw_kernel::{ExecOutcome, HostHandler, KernelError, KernelSession};
-use spatialclaw_llm::{ContentPart, ImagePart, LlmClient, LlmError, Message, RoleParams, UsageStats};
+use spatialclaw_llm::{
+    ContentPart, ImagePart, LlmClient, LlmError, Message, RoleParams, UsageStats,
+};
 
 use crate::feedback;
 use crate::parse::{CodeResponse, parse_code_response};
@@ -97,8 +99,12 @@ fn first_message(task: &Task) -> Message {
     if task.key_frames.is_empty() {
         return Message::user_text(task.instruction.clone());
     }
-    let mapping: Vec<(usize, usize, i64)> =
-        task.key_frames.iter().enumerate().map(|(k, f)| (k + 1, f.list_index, f.frame_index)).collect();
+    let mapping: Vec<(usize, usize, i64)> = task
+        .key_frames
+        .iter()
+        .enumerate()
+        .map(|(k, f)| (k + 1, f.list_index, f.frame_index))
+        .collect();
     let mut parts = vec![ContentPart::text(format!(
         "Here are {} key frame(s), an overview of InputImages ({} frame(s) in total):\n{}",
         task.key_frames.len(),
@@ -149,7 +155,12 @@ pub async fn run<H: HostHandler>(
         fps: task.fps,
         total_frames: task.total_frames,
         duration_sec: task.duration_sec,
-        key_frames: task.key_frames.iter().enumerate().map(|(k, f)| (k + 1, f.list_index, f.frame_index)).collect(),
+        key_frames: task
+            .key_frames
+            .iter()
+            .enumerate()
+            .map(|(k, f)| (k + 1, f.list_index, f.frame_index))
+            .collect(),
     };
     let system_prompt = prompt::system_prompt(&ctx, &config.ablations);
     let mut history = vec![Message::system(system_prompt.clone()), first_message(task)];
@@ -159,15 +170,24 @@ pub async fn run<H: HostHandler>(
     let mut termination = Termination::MaxSteps;
 
     for index in 0..config.max_steps {
-        let (response, repairs, problem) = ask_for_cell(llm, &history, &config.main, &task.id).await;
-        let mut step = Step { index, response: None, skipped: None, outcome: None, feedback: String::new(), repairs };
+        let (response, repairs, problem) =
+            ask_for_cell(llm, &history, &config.main, &task.id).await;
+        let mut step = Step {
+            index,
+            response: None,
+            skipped: None,
+            outcome: None,
+            feedback: String::new(),
+            repairs,
+        };
         let feedback_text = match (response, problem) {
             (Some(resp), _) => {
                 failures = 0;
                 history.push(Message::assistant(resp.render()));
                 let text = match spatialclaw_lint::check_syntax(&resp.code) {
                     Err(issue) => {
-                        let msg = format!("=== Step {index} Execution Feedback ===\n\n[ERROR] {issue}");
+                        let msg =
+                            format!("=== Step {index} Execution Feedback ===\n\n[ERROR] {issue}");
                         step.skipped = Some(issue.to_string());
                         msg
                     }
@@ -217,7 +237,13 @@ pub async fn run<H: HostHandler>(
         }
     }
     let usage = llm.take_usage(&task.id).unwrap_or_default();
-    Ok(Trajectory { system_prompt, steps, answer, termination, usage })
+    Ok(Trajectory {
+        system_prompt,
+        steps,
+        answer,
+        termination,
+        usage,
+    })
 }
 
 /// One main-model call, plus one immediate repair request if the format is wrong. The
@@ -244,7 +270,11 @@ async fn ask_for_cell(
     match llm.chat(&repair, params, session_id).await {
         Ok(r) => match parse_code_response(&r.content) {
             Ok(resp) => (Some(resp), 1, None),
-            Err(e) => (None, 1, Some(format!("the reply was not in the required format ({e})"))),
+            Err(e) => (
+                None,
+                1,
+                Some(format!("the reply was not in the required format ({e})")),
+            ),
         },
         Err(e) => (None, 1, Some(describe_llm_error(&e))),
     }

@@ -10,11 +10,19 @@ use thiserror::Error;
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum ScoreError {
     /// The ground-truth record lacks a field the benchmark needs.
-    #[error("{benchmark}: ground-truth record of sample {sample_id:?} has no field {field:?}; check the loader output")]
-    MissingField { benchmark: &'static str, sample_id: String, field: &'static str },
+    #[error(
+        "{benchmark}: ground-truth record of sample {sample_id:?} has no field {field:?}; check the loader output"
+    )]
+    MissingField {
+        benchmark: &'static str,
+        sample_id: String,
+        field: &'static str,
+    },
 
     /// A ground-truth field exists but cannot be interpreted.
-    #[error("{benchmark}: sample {sample_id:?} field {field:?} has an unusable value {value}: {reason}")]
+    #[error(
+        "{benchmark}: sample {sample_id:?} field {field:?} has an unusable value {value}: {reason}"
+    )]
     InvalidField {
         benchmark: &'static str,
         sample_id: String,

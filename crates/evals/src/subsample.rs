@@ -25,7 +25,9 @@ pub struct PyRandom {
 
 impl std::fmt::Debug for PyRandom {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PyRandom").field("index", &self.index).finish_non_exhaustive()
+        f.debug_struct("PyRandom")
+            .field("index", &self.index)
+            .finish_non_exhaustive()
     }
 }
 
@@ -34,7 +36,11 @@ impl PyRandom {
     pub fn new(seed: u64) -> Self {
         let lo = seed as u32;
         let hi = (seed >> 32) as u32;
-        if hi == 0 { Self::from_key(&[lo]) } else { Self::from_key(&[lo, hi]) }
+        if hi == 0 {
+            Self::from_key(&[lo])
+        } else {
+            Self::from_key(&[lo, hi])
+        }
     }
 
     /// `random.seed(seed)` for any integer: CPython seeds with `abs(seed)`.
@@ -49,7 +55,9 @@ impl PyRandom {
         let mut mt = [0u32; N];
         mt[0] = 19_650_218;
         for i in 1..N {
-            mt[i] = 1_812_433_253u32.wrapping_mul(mt[i - 1] ^ (mt[i - 1] >> 30)).wrapping_add(i as u32);
+            mt[i] = 1_812_433_253u32
+                .wrapping_mul(mt[i - 1] ^ (mt[i - 1] >> 30))
+                .wrapping_add(i as u32);
         }
         let (mut i, mut j) = (1usize, 0usize);
         for _ in 0..N.max(key.len()) {
@@ -67,7 +75,8 @@ impl PyRandom {
             }
         }
         for _ in 0..N - 1 {
-            mt[i] = (mt[i] ^ (mt[i - 1] ^ (mt[i - 1] >> 30)).wrapping_mul(1_566_083_941)).wrapping_sub(i as u32);
+            mt[i] = (mt[i] ^ (mt[i - 1] ^ (mt[i - 1] >> 30)).wrapping_mul(1_566_083_941))
+                .wrapping_sub(i as u32);
             i += 1;
             if i >= N {
                 mt[0] = mt[N - 1];
@@ -165,7 +174,10 @@ pub fn subsample_indices(n: usize, limit: usize, seed: u64) -> Vec<usize> {
 
 /// The original's `--subsample limit` applied to a list: the selected items, in shuffled order.
 pub fn subsample<T: Clone>(items: &[T], limit: usize, seed: u64) -> Vec<T> {
-    subsample_indices(items.len(), limit, seed).into_iter().map(|i| items[i].clone()).collect()
+    subsample_indices(items.len(), limit, seed)
+        .into_iter()
+        .map(|i| items[i].clone())
+        .collect()
 }
 
 #[cfg(test)]

@@ -9,7 +9,12 @@ pub mod protocol;
 pub mod provision;
 pub mod session;
 
-pub use outcome::{CellError, ExecOutcome, Interruption, ShowImage, SubmittedAnswer, VariableSummary};
+pub use outcome::{
+    CellError, ExecOutcome, Interruption, ShowImage, SubmittedAnswer, VariableSummary,
+};
 pub use protocol::{Array, DType, Message, WireError};
 pub use provision::{PythonEnv, ensure_python_env};
-pub use session::{HostError, HostHandler, InputFrame, KernelError, KernelSession, NoHost, Ready, SessionInputs, SessionOptions};
+pub use session::{
+    HostError, HostHandler, InputFrame, KernelError, KernelSession, NoHost, Ready, SessionInputs,
+    SessionOptions,
+};

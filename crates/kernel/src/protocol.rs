@@ -90,19 +90,35 @@ impl Array {
     }
 
     pub fn bytes(data: Vec<u8>) -> Self {
-        Self { dtype: DType::U8, shape: vec![data.len()], data }
+        Self {
+            dtype: DType::U8,
+            shape: vec![data.len()],
+            data,
+        }
     }
 
     pub fn from_f32(shape: Vec<usize>, values: &[f32]) -> Result<Self, WireError> {
-        Self::new(DType::F32, shape, values.iter().flat_map(|v| v.to_le_bytes()).collect())
+        Self::new(
+            DType::F32,
+            shape,
+            values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        )
     }
 
     pub fn from_f64(shape: Vec<usize>, values: &[f64]) -> Result<Self, WireError> {
-        Self::new(DType::F64, shape, values.iter().flat_map(|v| v.to_le_bytes()).collect())
+        Self::new(
+            DType::F64,
+            shape,
+            values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        )
     }
 
     pub fn from_bool(shape: Vec<usize>, values: &[bool]) -> Result<Self, WireError> {
-        Self::new(DType::Bool, shape, values.iter().map(|&b| b as u8).collect())
+        Self::new(
+            DType::Bool,
+            shape,
+            values.iter().map(|&b| b as u8).collect(),
+        )
     }
 
     pub fn len(&self) -> usize {
@@ -116,13 +132,19 @@ impl Array {
     /// Elements as f32 (only for F32 arrays).
     pub fn to_f32(&self) -> Option<Vec<f32>> {
         (self.dtype == DType::F32).then(|| {
-            self.data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
+            self.data
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                .collect()
         })
     }
 
     pub fn to_f64(&self) -> Option<Vec<f64>> {
         (self.dtype == DType::F64).then(|| {
-            self.data.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect()
+            self.data
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+                .collect()
         })
     }
 }
@@ -144,7 +166,10 @@ impl Message {
                 m
             }
         };
-        Self { header, arrays: Vec::new() }
+        Self {
+            header,
+            arrays: Vec::new(),
+        }
     }
 
     pub fn with_arrays(mut self, arrays: Vec<Array>) -> Self {
@@ -153,7 +178,10 @@ impl Message {
     }
 
     pub fn kind(&self) -> &str {
-        self.header.get("type").and_then(Value::as_str).unwrap_or("")
+        self.header
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
@@ -185,13 +213,19 @@ impl Message {
     }
 }
 
-pub async fn write_message<W: AsyncWrite + Unpin>(w: &mut W, msg: &Message) -> Result<(), WireError> {
+pub async fn write_message<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    msg: &Message,
+) -> Result<(), WireError> {
     w.write_all(&msg.encode()).await?;
     w.flush().await?;
     Ok(())
 }
 
-async fn read_exact_or_closed<R: AsyncRead + Unpin>(r: &mut R, buf: &mut [u8]) -> Result<(), WireError> {
+async fn read_exact_or_closed<R: AsyncRead + Unpin>(
+    r: &mut R,
+    buf: &mut [u8],
+) -> Result<(), WireError> {
     match r.read_exact(buf).await {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(WireError::Closed),
@@ -204,7 +238,9 @@ pub async fn read_message<R: AsyncRead + Unpin>(r: &mut R) -> Result<Message, Wi
     read_exact_or_closed(r, &mut len).await?;
     let hlen = u32::from_le_bytes(len) as usize;
     if hlen > MAX_HEADER {
-        return Err(WireError::Malformed(format!("header of {hlen} bytes exceeds {MAX_HEADER}")));
+        return Err(WireError::Malformed(format!(
+            "header of {hlen} bytes exceeds {MAX_HEADER}"
+        )));
     }
     let mut raw = vec![0u8; hlen];
     read_exact_or_closed(r, &mut raw).await?;
@@ -222,8 +258,8 @@ type ArrayDesc = (DType, Vec<usize>, usize);
 
 /// Parse and validate a header; separated from I/O so it can be fuzzed and tested directly.
 pub fn decode_header(raw: &[u8]) -> Result<(Map<String, Value>, Vec<ArrayDesc>), WireError> {
-    let value: Value =
-        serde_json::from_slice(raw).map_err(|e| WireError::Malformed(format!("header is not JSON: {e}")))?;
+    let value: Value = serde_json::from_slice(raw)
+        .map_err(|e| WireError::Malformed(format!("header is not JSON: {e}")))?;
     let Value::Object(mut header) = value else {
         return Err(WireError::Malformed("header is not a JSON object".into()));
     };
@@ -244,7 +280,9 @@ pub fn decode_header(raw: &[u8]) -> Result<(Map<String, Value>, Vec<ArrayDesc>),
                 .iter()
                 .map(|s| s.as_u64().map(|v| v as usize))
                 .collect::<Option<_>>()
-                .ok_or_else(|| WireError::Malformed("shape entries must be non-negative integers".into()))?;
+                .ok_or_else(|| {
+                    WireError::Malformed("shape entries must be non-negative integers".into())
+                })?;
             let nbytes = d
                 .get("nbytes")
                 .and_then(Value::as_u64)
@@ -260,7 +298,9 @@ pub fn decode_header(raw: &[u8]) -> Result<(Map<String, Value>, Vec<ArrayDesc>),
             }
             total = total.saturating_add(nbytes);
             if total > MAX_ARRAYS {
-                return Err(WireError::Malformed("arrays exceed the 2 GiB frame limit".into()));
+                return Err(WireError::Malformed(
+                    "arrays exceed the 2 GiB frame limit".into(),
+                ));
             }
             descs.push((dtype, shape, nbytes as usize));
         }
@@ -291,9 +331,12 @@ mod tests {
 
     #[tokio::test]
     async fn truncated_stream_reports_closed() {
-        let msg = Message::new(serde_json::json!({"type": "x"})).with_arrays(vec![Array::bytes(vec![1; 100])]);
+        let msg = Message::new(serde_json::json!({"type": "x"}))
+            .with_arrays(vec![Array::bytes(vec![1; 100])]);
         let bytes = msg.encode();
-        let err = read_message(&mut &bytes[..bytes.len() - 1]).await.unwrap_err();
+        let err = read_message(&mut &bytes[..bytes.len() - 1])
+            .await
+            .unwrap_err();
         assert!(matches!(err, WireError::Closed));
     }
 
@@ -303,7 +346,12 @@ mod tests {
         let err = decode_header(raw).unwrap_err().to_string();
         assert!(err.contains("cannot hold 11 bytes"), "{err}");
         let raw = br#"{"type":"x","arrays":[{"dtype":"O","shape":[3],"nbytes":3}]}"#;
-        assert!(decode_header(raw).unwrap_err().to_string().contains("unsupported dtype"));
+        assert!(
+            decode_header(raw)
+                .unwrap_err()
+                .to_string()
+                .contains("unsupported dtype")
+        );
         let raw = br#"{"type":"x","arrays":[{"dtype":"<f8","shape":[4294967296,4294967296,16],"nbytes":8}]}"#;
         assert!(decode_header(raw).is_err());
         assert!(decode_header(b"[1,2]").is_err());

@@ -19,9 +19,16 @@ pub enum ProvisionError {
         "no Python 3 interpreter found (tried {tried}); install Python 3.10+ or set SPATIALCLAW_PYTHON to its path"
     )]
     NoPython { tried: String },
-    #[error("cannot use cache directory {path}: {source}; set SPATIALCLAW_CACHE to a writable directory")]
-    Cache { path: PathBuf, source: std::io::Error },
-    #[error("creating the kernel's virtual environment failed ({step}):\n{output}\nCheck network access to PyPI, or point SPATIALCLAW_PYTHON_ENV at an existing environment with numpy, scipy, pillow and matplotlib")]
+    #[error(
+        "cannot use cache directory {path}: {source}; set SPATIALCLAW_CACHE to a writable directory"
+    )]
+    Cache {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "creating the kernel's virtual environment failed ({step}):\n{output}\nCheck network access to PyPI, or point SPATIALCLAW_PYTHON_ENV at an existing environment with numpy, scipy, pillow and matplotlib"
+    )]
     Setup { step: String, output: String },
 }
 
@@ -41,7 +48,9 @@ pub fn cache_dir() -> PathBuf {
     if let Some(p) = std::env::var_os("XDG_CACHE_HOME") {
         return PathBuf::from(p).join("spatialclaw");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
     home.join(".cache").join("spatialclaw")
 }
 
@@ -51,7 +60,11 @@ fn short_hash(parts: &[&[u8]]) -> String {
         h.update((p.len() as u64).to_le_bytes());
         h.update(p);
     }
-    h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
+    h.finalize()
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn find_python() -> Result<PathBuf, ProvisionError> {
@@ -61,7 +74,10 @@ fn find_python() -> Result<PathBuf, ProvisionError> {
     };
     for c in &candidates {
         let ok = Command::new(c)
-            .args(["-c", "import sys, venv; sys.exit(0 if sys.version_info >= (3, 10) else 1)"])
+            .args([
+                "-c",
+                "import sys, venv; sys.exit(0 if sys.version_info >= (3, 10) else 1)",
+            ])
             .output()
             .is_ok_and(|o| o.status.success());
         if ok {
@@ -69,23 +85,43 @@ fn find_python() -> Result<PathBuf, ProvisionError> {
         }
     }
     Err(ProvisionError::NoPython {
-        tried: candidates.iter().map(|c| c.display().to_string()).collect::<Vec<_>>().join(", "),
+        tried: candidates
+            .iter()
+            .map(|c| c.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
     })
 }
 
 fn run(step: &str, cmd: &mut Command) -> Result<(), ProvisionError> {
-    let out = cmd.output().map_err(|e| ProvisionError::Setup { step: step.into(), output: e.to_string() })?;
+    let out = cmd.output().map_err(|e| ProvisionError::Setup {
+        step: step.into(),
+        output: e.to_string(),
+    })?;
     if !out.status.success() {
         let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
         text.push_str(&String::from_utf8_lossy(&out.stderr));
-        let tail: String = text.chars().rev().take(3000).collect::<Vec<_>>().into_iter().rev().collect();
-        return Err(ProvisionError::Setup { step: step.into(), output: tail });
+        let tail: String = text
+            .chars()
+            .rev()
+            .take(3000)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        return Err(ProvisionError::Setup {
+            step: step.into(),
+            output: tail,
+        });
     }
     Ok(())
 }
 
 fn cache_io<T>(path: &Path, r: std::io::Result<T>) -> Result<T, ProvisionError> {
-    r.map_err(|source| ProvisionError::Cache { path: path.to_owned(), source })
+    r.map_err(|source| ProvisionError::Cache {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Write the embedded runtime to `<cache>/runtime-<hash>` (content-addressed: editing the
@@ -101,7 +137,13 @@ fn materialize_runtime(cache: &Path) -> Result<PathBuf, ProvisionError> {
         return Ok(dir);
     }
     // A private staging directory: threads of one process race here too (parallel tests).
-    let staging = cache_io(cache, tempfile::Builder::new().prefix(".runtime-staging-").tempdir_in(cache))?.keep();
+    let staging = cache_io(
+        cache,
+        tempfile::Builder::new()
+            .prefix(".runtime-staging-")
+            .tempdir_in(cache),
+    )?
+    .keep();
     for (rel, text) in RUNTIME_FILES {
         let path = staging.join(rel);
         cache_io(&path, fs::create_dir_all(path.parent().unwrap()))?;
@@ -124,7 +166,10 @@ pub fn ensure_python_env(mut progress: impl FnMut(&str)) -> Result<PythonEnv, Pr
     cache_io(&cache, fs::create_dir_all(&cache))?;
     let runtime_root = materialize_runtime(&cache)?;
     if let Some(p) = std::env::var_os("SPATIALCLAW_PYTHON_ENV") {
-        return Ok(PythonEnv { python: PathBuf::from(p), runtime_root });
+        return Ok(PythonEnv {
+            python: PathBuf::from(p),
+            runtime_root,
+        });
     }
     let base = find_python()?;
     let version = Command::new(&base)
@@ -132,34 +177,61 @@ pub fn ensure_python_env(mut progress: impl FnMut(&str)) -> Result<PythonEnv, Pr
         .output()
         .map(|o| o.stdout)
         .unwrap_or_default();
-    let venv = cache.join(format!("venv-{}", short_hash(&[REQUIREMENTS.as_bytes(), &version])));
+    let venv = cache.join(format!(
+        "venv-{}",
+        short_hash(&[REQUIREMENTS.as_bytes(), &version])
+    ));
     let python = venv.join("bin").join("python");
     let marker = venv.join(".spatialclaw-complete");
     if marker.exists() {
-        return Ok(PythonEnv { python, runtime_root });
+        return Ok(PythonEnv {
+            python,
+            runtime_root,
+        });
     }
     let lock_path = cache.join("venv.lock");
     let lock = cache_io(&lock_path, File::create(&lock_path))?;
     cache_io(&lock_path, lock.lock())?;
     if marker.exists() {
-        return Ok(PythonEnv { python, runtime_root });
+        return Ok(PythonEnv {
+            python,
+            runtime_root,
+        });
     }
-    progress("Setting up the kernel's Python environment (numpy, scipy, pillow, matplotlib); this happens once.");
+    progress(
+        "Setting up the kernel's Python environment (numpy, scipy, pillow, matplotlib); this happens once.",
+    );
     let _ = fs::remove_dir_all(&venv);
-    run("python -m venv", Command::new(&base).arg("-m").arg("venv").arg(&venv))?;
+    run(
+        "python -m venv",
+        Command::new(&base).arg("-m").arg("venv").arg(&venv),
+    )?;
     let req = venv.join("requirements.txt");
     cache_io(&req, fs::write(&req, REQUIREMENTS))?;
     run(
         "pip install",
         Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
             .arg(&req),
     )?;
     run(
         "import check",
-        Command::new(&python).args(["-c", "import numpy, scipy.spatial, PIL.Image, matplotlib.pyplot"]),
+        Command::new(&python).args([
+            "-c",
+            "import numpy, scipy.spatial, PIL.Image, matplotlib.pyplot",
+        ]),
     )?;
     cache_io(&marker, fs::write(&marker, b"ok"))?;
     progress("Python environment ready.");
-    Ok(PythonEnv { python, runtime_root })
+    Ok(PythonEnv {
+        python,
+        runtime_root,
+    })
 }

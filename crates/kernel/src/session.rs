@@ -15,7 +15,9 @@ use tokio::io::AsyncReadExt;
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::mpsc;
 
-use crate::outcome::{CellError, ExecOutcome, Interruption, ShowImage, SubmittedAnswer, VariableSummary};
+use crate::outcome::{
+    CellError, ExecOutcome, Interruption, ShowImage, SubmittedAnswer, VariableSummary,
+};
 use crate::protocol::{Array, Message, WireError, read_message, write_message};
 use crate::provision::PythonEnv;
 
@@ -27,7 +29,10 @@ const STDERR_TAIL: usize = 8000;
 #[derive(Debug, thiserror::Error)]
 pub enum KernelError {
     #[error("could not start the Python session ({python}): {source}")]
-    Spawn { python: PathBuf, source: std::io::Error },
+    Spawn {
+        python: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the Python session failed to start: {detail}")]
     Start { detail: String },
     #[error("kernel protocol error: {0}")]
@@ -73,7 +78,10 @@ pub struct SessionOptions {
 
 impl Default for SessionOptions {
     fn default() -> Self {
-        Self { interrupt_grace: Duration::from_secs(3), tool_options: json!({}) }
+        Self {
+            interrupt_grace: Duration::from_secs(3),
+            tool_options: json!({}),
+        }
     }
 }
 
@@ -87,10 +95,16 @@ pub struct HostError {
 
 impl HostError {
     pub fn runtime(message: impl Into<String>) -> Self {
-        Self { python_type: "RuntimeError", message: message.into() }
+        Self {
+            python_type: "RuntimeError",
+            message: message.into(),
+        }
     }
     pub fn value(message: impl Into<String>) -> Self {
-        Self { python_type: "ValueError", message: message.into() }
+        Self {
+            python_type: "ValueError",
+            message: message.into(),
+        }
     }
 }
 
@@ -109,8 +123,15 @@ pub trait HostHandler: Send + Sync {
 pub struct NoHost;
 
 impl HostHandler for NoHost {
-    async fn handle(&self, method: &str, _: &Value, _: Vec<Array>) -> Result<(Value, Vec<Array>), HostError> {
-        Err(HostError::runtime(format!("`{method}` is not available in this session")))
+    async fn handle(
+        &self,
+        method: &str,
+        _: &Value,
+        _: Vec<Array>,
+    ) -> Result<(Value, Vec<Array>), HostError> {
+        Err(HostError::runtime(format!(
+            "`{method}` is not available in this session"
+        )))
     }
 }
 
@@ -143,13 +164,27 @@ pub struct Ready {
 
 impl KernelSession {
     /// Spawn a session and build the agent's namespace from `inputs`.
-    pub async fn start(env: &PythonEnv, inputs: SessionInputs, options: SessionOptions) -> Result<Self, KernelError> {
+    pub async fn start(
+        env: &PythonEnv,
+        inputs: SessionInputs,
+        options: SessionOptions,
+    ) -> Result<Self, KernelError> {
         let scratch = tempfile::Builder::new()
             .prefix("spatialclaw-session-")
             .tempdir()
-            .map_err(|e| KernelError::Start { detail: format!("cannot create a scratch directory: {e}") })?;
+            .map_err(|e| KernelError::Start {
+                detail: format!("cannot create a scratch directory: {e}"),
+            })?;
         let (process, ready) = spawn(env, &inputs, &options, scratch.path()).await?;
-        Ok(Self { env: env.clone(), inputs, options, scratch, process, next_id: 0, ready })
+        Ok(Self {
+            env: env.clone(),
+            inputs,
+            options,
+            scratch,
+            process,
+            next_id: 0,
+            ready,
+        })
     }
 
     /// What the session reported at start: names and the generated tool reference.
@@ -174,7 +209,13 @@ impl KernelSession {
         let msg = Message::new(json!({"type": "exec", "id": id, "code": code}));
         let mut outcome = ExecOutcome::default();
         if let Err(e) = write_message(&mut self.process.stdin, &msg).await {
-            return self.recover_from_death(outcome, started, format!("the session was gone before the cell ran ({e})")).await;
+            return self
+                .recover_from_death(
+                    outcome,
+                    started,
+                    format!("the session was gone before the cell ran ({e})"),
+                )
+                .await;
         }
         let mut deadline = tokio::time::Instant::from_std(started + limit);
         let mut interrupted = false;
@@ -206,9 +247,16 @@ impl KernelSession {
             };
             match msg.kind() {
                 "show" => {
-                    let label = msg.get("label").and_then(Value::as_str).unwrap_or("").to_owned();
+                    let label = msg
+                        .get("label")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_owned();
                     if let Some(png) = msg.arrays.into_iter().next() {
-                        outcome.shows.push(ShowImage { label, png: png.data });
+                        outcome.shows.push(ShowImage {
+                            label,
+                            png: png.data,
+                        });
                     }
                 }
                 "answer" => {
@@ -218,7 +266,11 @@ impl KernelSession {
                 }
                 "request" => {
                     let rid = msg.get("id").cloned().unwrap_or(Value::Null);
-                    let method = msg.get("method").and_then(Value::as_str).unwrap_or("").to_owned();
+                    let method = msg
+                        .get("method")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_owned();
                     let params = msg.get("params").cloned().unwrap_or(Value::Null);
                     let served = tokio::select! {
                         r = handler.handle(&method, &params, msg.arrays) => Some(r),
@@ -237,10 +289,17 @@ impl KernelSession {
                             interrupted = true;
                             deadline = tokio::time::Instant::now() + self.options.interrupt_grace;
                             self.interrupt();
-                            error_reply(rid, "RuntimeError", &format!("time limit reached while `{method}` was running"))
+                            error_reply(
+                                rid,
+                                "RuntimeError",
+                                &format!("time limit reached while `{method}` was running"),
+                            )
                         }
                     };
-                    if write_message(&mut self.process.stdin, &reply).await.is_err() {
+                    if write_message(&mut self.process.stdin, &reply)
+                        .await
+                        .is_err()
+                    {
                         continue; // the reader will report the death
                     }
                 }
@@ -253,7 +312,9 @@ impl KernelSession {
                     return Ok(outcome);
                 }
                 other => {
-                    return Err(KernelError::Protocol(format!("unexpected `{other}` message while a cell ran")));
+                    return Err(KernelError::Protocol(format!(
+                        "unexpected `{other}` message while a cell ran"
+                    )));
                 }
             }
         }
@@ -269,19 +330,33 @@ impl KernelSession {
     }
 
     fn stderr_tail(&self) -> String {
-        self.process.stderr_tail.lock().map(|s| s.clone()).unwrap_or_default()
+        self.process
+            .stderr_tail
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default()
     }
 
-    async fn recover_from_death(&mut self, mut outcome: ExecOutcome, started: Instant, detail: String) -> Result<ExecOutcome, KernelError> {
+    async fn recover_from_death(
+        &mut self,
+        mut outcome: ExecOutcome,
+        started: Instant,
+        detail: String,
+    ) -> Result<ExecOutcome, KernelError> {
         outcome.interruption = Some(Interruption::Died { detail });
         self.restart(outcome, started).await
     }
 
     /// Start a fresh process with the same inputs. Its variables are gone, and the outcome
     /// says so: state is never wiped silently.
-    async fn restart(&mut self, mut outcome: ExecOutcome, started: Instant) -> Result<ExecOutcome, KernelError> {
+    async fn restart(
+        &mut self,
+        mut outcome: ExecOutcome,
+        started: Instant,
+    ) -> Result<ExecOutcome, KernelError> {
         let _ = self.process.child.start_kill();
-        let (process, ready) = spawn(&self.env, &self.inputs, &self.options, self.scratch.path()).await?;
+        let (process, ready) =
+            spawn(&self.env, &self.inputs, &self.options, self.scratch.path()).await?;
         self.process = process;
         self.ready = ready;
         outcome.state_lost = true;
@@ -295,8 +370,15 @@ impl KernelSession {
     }
 
     pub async fn shutdown(mut self) {
-        let _ = write_message(&mut self.process.stdin, &Message::new(json!({"type": "shutdown"}))).await;
-        if tokio::time::timeout(Duration::from_secs(2), self.process.child.wait()).await.is_err() {
+        let _ = write_message(
+            &mut self.process.stdin,
+            &Message::new(json!({"type": "shutdown"})),
+        )
+        .await;
+        if tokio::time::timeout(Duration::from_secs(2), self.process.child.wait())
+            .await
+            .is_err()
+        {
             let _ = self.process.child.start_kill();
         }
     }
@@ -309,7 +391,10 @@ fn error_reply(id: Value, python_type: &str, message: &str) -> Message {
     }))
 }
 
-fn fill_result(outcome: &mut ExecOutcome, mut h: serde_json::Map<String, Value>) -> Result<(), KernelError> {
+fn fill_result(
+    outcome: &mut ExecOutcome,
+    mut h: serde_json::Map<String, Value>,
+) -> Result<(), KernelError> {
     let text = |h: &mut serde_json::Map<String, Value>, k: &str| match h.remove(k) {
         Some(Value::String(s)) => s,
         _ => String::new(),
@@ -318,7 +403,8 @@ fn fill_result(outcome: &mut ExecOutcome, mut h: serde_json::Map<String, Value>)
     outcome.stderr = text(&mut h, "stderr");
     if let Some(e) = h.remove("error").filter(|v| !v.is_null()) {
         outcome.error = Some(
-            serde_json::from_value::<CellError>(e).map_err(|e| KernelError::Protocol(format!("bad error record: {e}")))?,
+            serde_json::from_value::<CellError>(e)
+                .map_err(|e| KernelError::Protocol(format!("bad error record: {e}")))?,
         );
     }
     if let Some(v) = h.remove("variables") {
@@ -326,26 +412,46 @@ fn fill_result(outcome: &mut ExecOutcome, mut h: serde_json::Map<String, Value>)
             .map_err(|e| KernelError::Protocol(format!("bad variable summaries: {e}")))?;
     }
     if let Some(Value::Array(names)) = h.remove("removed") {
-        outcome.removed = names.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+        outcome.removed = names
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
     }
     if let Some(Value::Array(w)) = h.remove("warnings") {
-        outcome.warnings = w.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+        outcome.warnings = w
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
     }
-    outcome.last_expr = h.remove("last_expr").and_then(|v| v.as_str().map(str::to_owned));
+    outcome.last_expr = h
+        .remove("last_expr")
+        .and_then(|v| v.as_str().map(str::to_owned));
     Ok(())
 }
 
 fn describe_exit(status: Option<std::process::ExitStatus>, stderr: &str) -> String {
     use std::os::unix::process::ExitStatusExt;
     let what = match status {
-        Some(s) if s.signal() == Some(libc::SIGKILL) => "was killed (SIGKILL: out of memory, or killed from outside)".to_owned(),
+        Some(s) if s.signal() == Some(libc::SIGKILL) => {
+            "was killed (SIGKILL: out of memory, or killed from outside)".to_owned()
+        }
         Some(s) if s.signal() == Some(libc::SIGSEGV) => "crashed (segmentation fault)".to_owned(),
-        Some(s) if s.signal().is_some() => format!("was terminated by signal {}", s.signal().unwrap()),
+        Some(s) if s.signal().is_some() => {
+            format!("was terminated by signal {}", s.signal().unwrap())
+        }
         Some(s) => format!("exited with status {}", s.code().unwrap_or(-1)),
         None => "died".to_owned(),
     };
-    let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
-    if last.is_empty() { format!("the Python session {what}") } else { format!("the Python session {what}; last message: {last}") }
+    let last = stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    if last.is_empty() {
+        format!("the Python session {what}")
+    } else {
+        format!("the Python session {what}; last message: {last}")
+    }
 }
 
 async fn spawn(
@@ -357,26 +463,34 @@ async fn spawn(
     let mpl = scratch.join(".matplotlib");
     let _ = std::fs::create_dir_all(&mpl);
     let mut cmd = Command::new(&env.python);
-    cmd.args(["-X", "frozen_modules=off", "-m", "spatialclaw_kernel.session"])
-        // A clean environment: no host variables or API keys reach agent code.
-        .env_clear()
-        .env("PYTHONPATH", &env.runtime_root)
-        .env("PATH", "/usr/bin:/bin")
-        .env("HOME", scratch)
-        .env("TMPDIR", scratch)
-        .env("MPLBACKEND", "Agg")
-        .env("MPLCONFIGDIR", &mpl)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PYTHONUNBUFFERED", "1")
-        .env("OMP_NUM_THREADS", "1")
-        .env("OPENBLAS_NUM_THREADS", "1")
-        .env("MKL_NUM_THREADS", "1")
-        .current_dir(scratch)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let mut child = cmd.spawn().map_err(|source| KernelError::Spawn { python: env.python.clone(), source })?;
+    cmd.args([
+        "-X",
+        "frozen_modules=off",
+        "-m",
+        "spatialclaw_kernel.session",
+    ])
+    // A clean environment: no host variables or API keys reach agent code.
+    .env_clear()
+    .env("PYTHONPATH", &env.runtime_root)
+    .env("PATH", "/usr/bin:/bin")
+    .env("HOME", scratch)
+    .env("TMPDIR", scratch)
+    .env("MPLBACKEND", "Agg")
+    .env("MPLCONFIGDIR", &mpl)
+    .env("PYTHONDONTWRITEBYTECODE", "1")
+    .env("PYTHONUNBUFFERED", "1")
+    .env("OMP_NUM_THREADS", "1")
+    .env("OPENBLAS_NUM_THREADS", "1")
+    .env("MKL_NUM_THREADS", "1")
+    .current_dir(scratch)
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .kill_on_drop(true);
+    let mut child = cmd.spawn().map_err(|source| KernelError::Spawn {
+        python: env.python.clone(),
+        source,
+    })?;
     let stdin = child.stdin.take().expect("piped stdin");
     let mut stdout = child.stdout.take().expect("piped stdout");
     let mut stderr = child.stderr.take().expect("piped stderr");
@@ -392,7 +506,9 @@ async fn spawn(
             t.push_str(&String::from_utf8_lossy(&buf[..n]));
             if t.len() > STDERR_TAIL {
                 let cut = t.len() - STDERR_TAIL;
-                let cut = (cut..t.len()).find(|&i| t.is_char_boundary(i)).unwrap_or(t.len());
+                let cut = (cut..t.len())
+                    .find(|&i| t.is_char_boundary(i))
+                    .unwrap_or(t.len());
                 t.drain(..cut);
             }
         }
@@ -410,15 +526,26 @@ async fn spawn(
             }
         }
     });
-    let mut process = Process { child, stdin, messages: rx, stderr_tail };
-    let init = Message::new(json!({"type": "init", "inputs": inputs, "options": options.tool_options}));
+    let mut process = Process {
+        child,
+        stdin,
+        messages: rx,
+        stderr_tail,
+    };
+    let init =
+        Message::new(json!({"type": "init", "inputs": inputs, "options": options.tool_options}));
     let started = async {
         write_message(&mut process.stdin, &init).await?;
         match process.messages.recv().await {
             Some(Ok(m)) if m.kind() == "ready" => Ok(m),
-            Some(Ok(m)) => Err(KernelError::Protocol(format!("expected `ready`, got `{}`", m.kind()))),
+            Some(Ok(m)) => Err(KernelError::Protocol(format!(
+                "expected `ready`, got `{}`",
+                m.kind()
+            ))),
             Some(Err(e)) => Err(KernelError::Wire(e)),
-            None => Err(KernelError::Start { detail: String::new() }),
+            None => Err(KernelError::Start {
+                detail: String::new(),
+            }),
         }
     };
     let ready = match tokio::time::timeout(START_TIMEOUT, started).await {
@@ -427,23 +554,39 @@ async fn spawn(
             let _ = process.child.start_kill();
             let status = process.child.wait().await.ok();
             tokio::time::sleep(Duration::from_millis(50)).await; // let the stderr reader drain
-            let tail = process.stderr_tail.lock().map(|s| s.clone()).unwrap_or_default();
+            let tail = process
+                .stderr_tail
+                .lock()
+                .map(|s| s.clone())
+                .unwrap_or_default();
             let detail = match e {
-                KernelError::Start { .. } => format!("{}\n{}", describe_exit(status, ""), tail.trim()),
+                KernelError::Start { .. } => {
+                    format!("{}\n{}", describe_exit(status, ""), tail.trim())
+                }
                 other => format!("{other}\n{}", tail.trim()),
             };
             return Err(KernelError::Start { detail });
         }
         Err(_) => {
             let _ = process.child.start_kill();
-            return Err(KernelError::Start { detail: format!("no `ready` within {}s", START_TIMEOUT.as_secs()) });
+            return Err(KernelError::Start {
+                detail: format!("no `ready` within {}s", START_TIMEOUT.as_secs()),
+            });
         }
     };
     let names = ready
         .get("names")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
-    let tool_docs = ready.get("tool_docs").and_then(Value::as_str).unwrap_or("").to_owned();
+    let tool_docs = ready
+        .get("tool_docs")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
     Ok((process, Ready { names, tool_docs }))
 }

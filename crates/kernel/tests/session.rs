@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use spatialclaw_kernel::{
-    Array, HostError, HostHandler, InputFrame, Interruption, KernelSession, NoHost, SessionInputs, SessionOptions,
-    ensure_python_env,
+    Array, HostError, HostHandler, InputFrame, Interruption, KernelSession, NoHost, SessionInputs,
+    SessionOptions, ensure_python_env,
 };
 
 fn inputs(dir: &std::path::Path) -> SessionInputs {
@@ -15,11 +15,17 @@ fn inputs(dir: &std::path::Path) -> SessionInputs {
         let mut enc = png::Encoder::new(&mut bytes, 4, 3);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
-        enc.write_header().unwrap().write_image_data(&[255, 0, 0].repeat(12)).unwrap();
+        enc.write_header()
+            .unwrap()
+            .write_image_data(&[255, 0, 0].repeat(12))
+            .unwrap();
     }
     std::fs::write(&path, bytes).unwrap();
     SessionInputs {
-        frames: vec![InputFrame { path, frame_index: 30 }],
+        frames: vec![InputFrame {
+            path,
+            frame_index: 30,
+        }],
         metadata: json!({"is_video": false, "fps": null, "total_frames": 1, "num_images": 1}),
         ..Default::default()
     }
@@ -27,8 +33,13 @@ fn inputs(dir: &std::path::Path) -> SessionInputs {
 
 async fn start(dir: &std::path::Path) -> KernelSession {
     let env = ensure_python_env(|m| eprintln!("{m}")).expect("python environment");
-    let options = SessionOptions { interrupt_grace: Duration::from_millis(800), ..Default::default() };
-    KernelSession::start(&env, inputs(dir), options).await.expect("session starts")
+    let options = SessionOptions {
+        interrupt_grace: Duration::from_millis(800),
+        ..Default::default()
+    };
+    KernelSession::start(&env, inputs(dir), options)
+        .await
+        .expect("session starts")
 }
 
 const LIMIT: Duration = Duration::from_secs(30);
@@ -37,19 +48,43 @@ const LIMIT: Duration = Duration::from_secs(30);
 async fn variables_persist_and_output_is_captured() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = start(dir.path()).await;
-    let a = s.exec("x = 41\nprint('hello', x)", LIMIT, &NoHost).await.unwrap();
+    let a = s
+        .exec("x = 41\nprint('hello', x)", LIMIT, &NoHost)
+        .await
+        .unwrap();
     assert!(a.succeeded(), "{:?}", a.error);
     assert_eq!(a.stdout, "hello 41\n");
-    let x = a.variables.iter().find(|v| v.name == "x").expect("x reported as new");
+    let x = a
+        .variables
+        .iter()
+        .find(|v| v.name == "x")
+        .expect("x reported as new");
     assert_eq!(x.value, Some(json!(41)));
-    let b = s.exec("x += 1\ny = np.zeros((2, 3), dtype=np.float32)\nx", LIMIT, &NoHost).await.unwrap();
+    let b = s
+        .exec(
+            "x += 1\ny = np.zeros((2, 3), dtype=np.float32)\nx",
+            LIMIT,
+            &NoHost,
+        )
+        .await
+        .unwrap();
     assert_eq!(b.last_expr.as_deref(), Some("42"));
     let y = b.variables.iter().find(|v| v.name == "y").unwrap();
     assert_eq!(y.shape, Some(vec![2, 3]));
     assert_eq!(y.dtype.as_deref(), Some("float32"));
-    assert_eq!(b.variables.iter().find(|v| v.name == "x").unwrap().value, Some(json!(42)));
+    assert_eq!(
+        b.variables.iter().find(|v| v.name == "x").unwrap().value,
+        Some(json!(42))
+    );
     // Inputs are there with absolute frame indices.
-    let c = s.exec("print(len(InputImages), InputImages[0].frame_index, Metadata.num_images)", LIMIT, &NoHost).await.unwrap();
+    let c = s
+        .exec(
+            "print(len(InputImages), InputImages[0].frame_index, Metadata.num_images)",
+            LIMIT,
+            &NoHost,
+        )
+        .await
+        .unwrap();
     assert_eq!(c.stdout.trim(), "1 30 1", "{:?}", c.error);
     s.shutdown().await;
 }
@@ -58,18 +93,32 @@ async fn variables_persist_and_output_is_captured() {
 async fn errors_keep_earlier_assignments_and_name_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = start(dir.path()).await;
-    let out = s.exec("a = 1\nb = 2\nc = [1][5]\nd = 4", LIMIT, &NoHost).await.unwrap();
+    let out = s
+        .exec("a = 1\nb = 2\nc = [1][5]\nd = 4", LIMIT, &NoHost)
+        .await
+        .unwrap();
     let err = out.error.expect("IndexError");
     assert_eq!(err.kind, "IndexError");
     assert_eq!(err.line, Some(3));
-    assert!(out.variables.iter().any(|v| v.name == "b"), "variables before the error line are kept");
+    assert!(
+        out.variables.iter().any(|v| v.name == "b"),
+        "variables before the error line are kept"
+    );
     let next = s.exec("print(a + b)", LIMIT, &NoHost).await.unwrap();
     assert_eq!(next.stdout.trim(), "3");
     let syntax = s.exec("def f(:\n  pass", LIMIT, &NoHost).await.unwrap();
     assert_eq!(syntax.error.unwrap().kind, "SyntaxError");
     let exit = s.exec("raise SystemExit(3)", LIMIT, &NoHost).await.unwrap();
     assert_eq!(exit.error.unwrap().kind, "SystemExit");
-    assert_eq!(s.exec("print(a)", LIMIT, &NoHost).await.unwrap().stdout.trim(), "1", "SystemExit did not end the session");
+    assert_eq!(
+        s.exec("print(a)", LIMIT, &NoHost)
+            .await
+            .unwrap()
+            .stdout
+            .trim(),
+        "1",
+        "SystemExit did not end the session"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,8 +126,19 @@ async fn a_python_level_timeout_returns_control_and_keeps_state() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = start(dir.path()).await;
     s.exec("kept = 'yes'", LIMIT, &NoHost).await.unwrap();
-    let out = s.exec("i = 0\nwhile True:\n    i += 1", Duration::from_millis(500), &NoHost).await.unwrap();
-    assert!(matches!(out.interruption, Some(Interruption::TimedOut { .. })), "{:?}", out.interruption);
+    let out = s
+        .exec(
+            "i = 0\nwhile True:\n    i += 1",
+            Duration::from_millis(500),
+            &NoHost,
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(out.interruption, Some(Interruption::TimedOut { .. })),
+        "{:?}",
+        out.interruption
+    );
     assert!(!out.state_lost);
     assert_eq!(out.error.unwrap().kind, "TimeoutError");
     let after = s.exec("print(kept, i > 0)", LIMIT, &NoHost).await.unwrap();
@@ -91,11 +151,32 @@ async fn a_cell_stuck_in_c_code_is_killed_and_the_loss_is_reported() {
     let mut s = start(dir.path()).await;
     s.exec("kept = 1", LIMIT, &NoHost).await.unwrap();
     // One BLAS call (seconds of single-threaded matmul) never checks for signals.
-    let out = s.exec("a = np.random.rand(5000, 5000)\nb = a @ a", Duration::from_millis(1000), &NoHost).await.unwrap();
-    assert!(matches!(out.interruption, Some(Interruption::KilledAfterTimeout { .. })), "{:?}", out.interruption);
+    let out = s
+        .exec(
+            "a = np.random.rand(5000, 5000)\nb = a @ a",
+            Duration::from_millis(1000),
+            &NoHost,
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            out.interruption,
+            Some(Interruption::KilledAfterTimeout { .. })
+        ),
+        "{:?}",
+        out.interruption
+    );
     assert!(out.state_lost, "a restart must be reported, never silent");
-    let after = s.exec("print(InputImages[0].frame_index)", LIMIT, &NoHost).await.unwrap();
-    assert_eq!(after.stdout.trim(), "30", "the restarted session has its inputs again");
+    let after = s
+        .exec("print(InputImages[0].frame_index)", LIMIT, &NoHost)
+        .await
+        .unwrap();
+    assert_eq!(
+        after.stdout.trim(),
+        "30",
+        "the restarted session has its inputs again"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,26 +189,48 @@ async fn a_killed_session_is_restarted_with_a_clear_reason() {
         // SAFETY: kill(2) on the session's own pid.
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     });
-    let out = s.exec("import time\ntime.sleep(30)", Duration::from_secs(60), &NoHost).await.unwrap();
+    let out = s
+        .exec(
+            "import time\ntime.sleep(30)",
+            Duration::from_secs(60),
+            &NoHost,
+        )
+        .await
+        .unwrap();
     killer.await.unwrap();
     match out.interruption {
         Some(Interruption::Died { detail }) => assert!(detail.contains("SIGKILL"), "{detail}"),
         other => panic!("expected Died, got {other:?}"),
     }
     assert!(out.state_lost);
-    assert_eq!(s.exec("print(1 + 1)", LIMIT, &NoHost).await.unwrap().stdout.trim(), "2");
+    assert_eq!(
+        s.exec("print(1 + 1)", LIMIT, &NoHost)
+            .await
+            .unwrap()
+            .stdout
+            .trim(),
+        "2"
+    );
 }
 
 /// Host requests: the runtime's `host.call` reaches the handler with arrays intact, and errors
 /// come back as the exception type the host names.
 struct Echo;
 impl HostHandler for Echo {
-    async fn handle(&self, method: &str, params: &Value, arrays: Vec<Array>) -> Result<(Value, Vec<Array>), HostError> {
+    async fn handle(
+        &self,
+        method: &str,
+        params: &Value,
+        arrays: Vec<Array>,
+    ) -> Result<(Value, Vec<Array>), HostError> {
         match method {
             "test.double" => {
                 let v = arrays[0].to_f32().unwrap();
                 let doubled: Vec<f32> = v.iter().map(|x| x * 2.0).collect();
-                Ok((json!({"n": params["n"]}), vec![Array::from_f32(arrays[0].shape.clone(), &doubled).unwrap()]))
+                Ok((
+                    json!({"n": params["n"]}),
+                    vec![Array::from_f32(arrays[0].shape.clone(), &doubled).unwrap()],
+                ))
             }
             _ => Err(HostError::value(format!("no such method {method}"))),
         }
@@ -165,11 +268,25 @@ async fn show_and_return_answer_are_messages_to_the_host() {
     assert_eq!(labels, ["img", "the frame", "a plot"]);
     assert!(out.shows.iter().all(|s| s.png.starts_with(b"\x89PNG")));
     let answer = out.answer.expect("answer submitted");
-    assert_eq!((answer.text.as_str(), answer.raw_type.as_str()), ("2.5", "float"));
-    assert!(out.warnings.iter().any(|w| w.contains("ReturnAnswer")), "{:?}", out.warnings);
+    assert_eq!(
+        (answer.text.as_str(), answer.raw_type.as_str()),
+        ("2.5", "float")
+    );
+    assert!(
+        out.warnings.iter().any(|w| w.contains("ReturnAnswer")),
+        "{:?}",
+        out.warnings
+    );
     let again = s.exec("ReturnAnswer('B')", LIMIT, &NoHost).await.unwrap();
-    assert_eq!(again.answer.unwrap().text, "B", "the real ReturnAnswer was restored");
-    let bad = s.exec("ReturnAnswer([1, 2])", LIMIT, &NoHost).await.unwrap();
+    assert_eq!(
+        again.answer.unwrap().text,
+        "B",
+        "the real ReturnAnswer was restored"
+    );
+    let bad = s
+        .exec("ReturnAnswer([1, 2])", LIMIT, &NoHost)
+        .await
+        .unwrap();
     assert_eq!(bad.error.unwrap().kind, "TypeError");
     assert!(bad.answer.is_none());
 }
@@ -178,8 +295,19 @@ async fn show_and_return_answer_are_messages_to_the_host() {
 async fn a_flood_of_output_is_bounded() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = start(dir.path()).await;
-    let out = s.exec("for i in range(200000):\n    print('line', i)", LIMIT, &NoHost).await.unwrap();
-    assert!(out.stdout.len() < 100_000, "{} bytes reached the host", out.stdout.len());
+    let out = s
+        .exec(
+            "for i in range(200000):\n    print('line', i)",
+            LIMIT,
+            &NoHost,
+        )
+        .await
+        .unwrap();
+    assert!(
+        out.stdout.len() < 100_000,
+        "{} bytes reached the host",
+        out.stdout.len()
+    );
     assert!(out.stdout.starts_with("line 0\n"));
     assert!(out.stdout.trim_end().ends_with("line 199999"));
     assert!(out.stdout.contains("characters dropped"));
@@ -191,7 +319,18 @@ async fn the_session_sees_no_host_environment() {
     unsafe { std::env::set_var("SPATIALCLAW_TEST_SECRET", "hunter2") };
     let dir = tempfile::tempdir().unwrap();
     let mut s = start(dir.path()).await;
-    let out = s.exec("from spatialclaw_kernel import session\nimport os\nprint(sorted(os.environ))", LIMIT, &NoHost).await.unwrap();
-    assert!(!out.stdout.contains("SPATIALCLAW_TEST_SECRET"), "{}", out.stdout);
+    let out = s
+        .exec(
+            "from spatialclaw_kernel import session\nimport os\nprint(sorted(os.environ))",
+            LIMIT,
+            &NoHost,
+        )
+        .await
+        .unwrap();
+    assert!(
+        !out.stdout.contains("SPATIALCLAW_TEST_SECRET"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("PYTHONPATH"));
 }

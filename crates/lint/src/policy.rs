@@ -219,7 +219,6 @@ pub const DEFAULT_PREIMPORTED: &[(&str, &str)] = &[
     ("Mask", "tools.Mask"),
     ("Geometry", "tools.Geometry"),
     ("Draw", "tools.Draw"),
-    ("EasyOCR", "tools.EasyOCR"),
 ];
 
 /// Modules that library modules re-export as attributes (`matplotlib.os`, `json.codecs`,
@@ -283,7 +282,7 @@ pub const DEFAULT_MODULE_ATTRIBUTES: &[&str] = &[
 /// they have legitimate uses; the audit hook and Landlock rules confine them to it. The same calls
 /// on objects (`img.save`, `arr.tofile`) cannot be typed statically anyway.
 fn default_blocked_paths() -> Vec<BlockedPath> {
-    const NO_FILES: &str = "the kernel has no file access; the inputs are already loaded in \
+    const NO_FILES: &str = "files are not needed here: the inputs are already loaded in \
                             InputImages and Metadata, and variables persist between cells";
     const NUMPY: &str = "use numpy's array functions directly";
     vec![

@@ -45,7 +45,10 @@ impl ClientConfig {
     }
 
     /// One or more fixed base URLs.
-    pub fn for_urls<S: Into<String>>(model: impl Into<String>, urls: impl IntoIterator<Item = S>) -> Self {
+    pub fn for_urls<S: Into<String>>(
+        model: impl Into<String>,
+        urls: impl IntoIterator<Item = S>,
+    ) -> Self {
         Self::new(
             model,
             EndpointSource::Urls(urls.into_iter().map(Into::into).collect()),
@@ -341,8 +344,17 @@ impl LlmClient {
             round_attempt += 1;
             *retries += 1;
             if round_attempt >= max_attempts {
-                let connection_like = matches!(err, LlmError::Connect { .. } | LlmError::Timeout { .. })
-                    || err.marks_unhealthy();
+                // Only "the server is not there" is waited out; a 500 that this request keeps
+                // triggering is not an outage.
+                let connection_like = matches!(
+                    err,
+                    LlmError::Connect { .. }
+                        | LlmError::Timeout { .. }
+                        | LlmError::Http {
+                            status: 502..=504,
+                            ..
+                        }
+                );
                 if connection_like && self.may_wait_out(&mut outage_since) {
                     tracing::warn!(error = %err, "LLM servers unreachable; waiting for them to return");
                     tokio::time::sleep(o.outage_poll).await;
@@ -520,7 +532,10 @@ impl LlmClient {
                 healthy: ep.is_healthy(now),
                 in_flight: ep.in_flight(),
                 max_model_len: probed.as_ref().ok().and_then(|p| p.max_model_len),
-                models: probed.as_ref().map(|p| p.models.clone()).unwrap_or_default(),
+                models: probed
+                    .as_ref()
+                    .map(|p| p.models.clone())
+                    .unwrap_or_default(),
                 reachable: probed.map(|_| ()).map_err(|e| e.to_string()),
             });
         }
@@ -553,15 +568,27 @@ impl LlmClient {
         }
         let resp = req.send().await.map_err(|e| transport_error(&ep.url, &e))?;
         let status = resp.status();
-        let bytes = resp.bytes().await.map_err(|e| transport_error(&ep.url, &e))?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| transport_error(&ep.url, &e))?;
         if !status.is_success() {
-            return Err(classify_status(&ep.url, status.as_u16(), error_message(&bytes), None));
+            return Err(classify_status(
+                &ep.url,
+                status.as_u16(),
+                error_message(&bytes),
+                None,
+            ));
         }
         let v: Value = serde_json::from_slice(&bytes).map_err(|e| LlmError::Protocol {
             endpoint: ep.url.clone(),
             message: format!("/models is not JSON ({e})"),
         })?;
-        let data = v.get("data").and_then(Value::as_array).cloned().unwrap_or_default();
+        let data = v
+            .get("data")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         let models: Vec<String> = data
             .iter()
             .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_owned))
@@ -603,7 +630,10 @@ impl LlmClient {
                 .map_err(|e| transport_error(&ep.url, &e))?;
             let status = resp.status();
             let headers = resp.headers().clone();
-            let bytes = resp.bytes().await.map_err(|e| transport_error(&ep.url, &e))?;
+            let bytes = resp
+                .bytes()
+                .await
+                .map_err(|e| transport_error(&ep.url, &e))?;
             if !status.is_success() {
                 return Err(classify_status(
                     &ep.url,
@@ -631,7 +661,16 @@ impl LlmClient {
         let is_sse = headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|ct| ct.to_ascii_lowercase().contains("text/event-stream"));
+            .map(str::to_ascii_lowercase)
+            .and_then(|ct| {
+                if ct.contains("event-stream") {
+                    Some(true)
+                } else if ct.contains("json") {
+                    Some(false)
+                } else {
+                    None
+                }
+            });
         let mut chunks = resp.bytes_stream();
         let mut wait = first_deadline.saturating_duration_since(Instant::now());
         let mut got_bytes = false;
@@ -639,7 +678,11 @@ impl LlmClient {
         let mut acc = StreamAccumulator::default();
         let mut raw: Vec<u8> = Vec::new();
         // Decided from the content type, or sniffed from the first bytes when it is missing.
-        let mut sse = if status.is_success() { is_sse } else { Some(false) };
+        let mut sse = if status.is_success() {
+            is_sse
+        } else {
+            Some(false)
+        };
         loop {
             let next = match tokio::time::timeout(wait, chunks.next()).await {
                 Err(_) => {
@@ -660,11 +703,24 @@ impl LlmClient {
                 got_bytes = true;
                 wait = o.idle_timeout;
             }
-            let mode = *sse.get_or_insert_with(|| {
-                let first = chunk.iter().find(|b| !b.is_ascii_whitespace());
-                !matches!(first, Some(b'{') | Some(b'['))
-            });
-            if mode {
+            if sse.is_none() {
+                // No content type: sniff the first non-blank byte ('{' = a JSON document).
+                raw.extend_from_slice(&chunk);
+                match raw.iter().find(|b| !b.is_ascii_whitespace()) {
+                    None => continue,
+                    Some(b) => sse = Some(!matches!(b, b'{' | b'[')),
+                }
+                if sse == Some(true) {
+                    for event in parser.push(&std::mem::take(&mut raw)) {
+                        acc.on_event(&event, &ep.url)?;
+                    }
+                    if acc.is_done() {
+                        break;
+                    }
+                }
+                continue;
+            }
+            if sse == Some(true) {
                 for event in parser.push(&chunk) {
                     acc.on_event(&event, &ep.url)?;
                 }
@@ -672,9 +728,7 @@ impl LlmClient {
                     break;
                 }
             } else {
-                if raw.len() < MAX_ERROR_BODY || status.is_success() {
-                    raw.extend_from_slice(&chunk);
-                }
+                raw.extend_from_slice(&chunk);
                 if !status.is_success() && raw.len() >= MAX_ERROR_BODY {
                     break;
                 }
@@ -721,7 +775,12 @@ impl LlmClient {
 
     /// Base URLs currently in rotation.
     pub fn endpoint_urls(&self) -> Vec<String> {
-        self.inner.pool.snapshot().iter().map(|e| e.url.clone()).collect()
+        self.inner
+            .pool
+            .snapshot()
+            .iter()
+            .map(|e| e.url.clone())
+            .collect()
     }
 
     pub fn options(&self) -> &ClientOptions {

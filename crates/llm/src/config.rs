@@ -153,7 +153,8 @@ impl ModelConfig {
             });
         };
         let mut cfg = ModelConfig::for_urls("", Vec::new());
-        cfg.endpoints = parse_base_url(&base, "environment", "SPATIALCLAW_LLM_BASE_URL", None, env)?;
+        cfg.endpoints =
+            parse_base_url(&base, "environment", "SPATIALCLAW_LLM_BASE_URL", None, env)?;
         cfg.api_key = fallback_key(env);
         cfg.apply_env_overrides(env, None)?;
         Ok(cfg)
@@ -161,7 +162,12 @@ impl ModelConfig {
 
     /// Parses model JSON text. `origin` names it in errors; `dir` anchors relative paths and the
     /// registry search. Does not apply the environment overrides.
-    pub fn parse(text: &str, origin: &str, dir: Option<&Path>, env: &Env) -> Result<Self, ConfigError> {
+    pub fn parse(
+        text: &str,
+        origin: &str,
+        dir: Option<&Path>,
+        env: &Env,
+    ) -> Result<Self, ConfigError> {
         let root: Value = serde_json::from_str(text).map_err(|e| ConfigError::Json {
             origin: origin.to_owned(),
             message: e.to_string(),
@@ -189,7 +195,10 @@ impl ModelConfig {
                 )),
             }
         };
-        let model = string_field("llm_model")?.unwrap_or_default().trim().to_owned();
+        let model = string_field("llm_model")?
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
         let base = string_field("llm_base_url")?.unwrap_or_default();
         if base.trim().is_empty() {
             return Err(field_err(
@@ -210,7 +219,10 @@ impl ModelConfig {
             Some(other) => {
                 return Err(field_err(
                     "roles",
-                    format!("expected an object of role name → parameters, got {}", kind(other)),
+                    format!(
+                        "expected an object of role name → parameters, got {}",
+                        kind(other)
+                    ),
                 ));
             }
         };
@@ -233,16 +245,21 @@ impl ModelConfig {
 
     /// Applies `SPATIALCLAW_LLM_MODEL`, `SPATIALCLAW_LLM_BASE_URL`, `SPATIALCLAW_LLM_API_KEY` and
     /// `SPATIALCLAW_LLM_REGISTRY`.
-    pub fn apply_env_overrides(&mut self, env: &Env, dir: Option<&Path>) -> Result<(), ConfigError> {
+    pub fn apply_env_overrides(
+        &mut self,
+        env: &Env,
+        dir: Option<&Path>,
+    ) -> Result<(), ConfigError> {
         if let Some(m) = env.get_nonempty("SPATIALCLAW_LLM_MODEL") {
             self.model = m.trim().to_owned();
         }
         if let Some(base) = env.get_nonempty("SPATIALCLAW_LLM_BASE_URL") {
             self.endpoints =
                 parse_base_url(&base, "environment", "SPATIALCLAW_LLM_BASE_URL", dir, env)?;
-        } else if let (EndpointSource::Registry(path), Some(reg)) =
-            (&mut self.endpoints, env.get_nonempty("SPATIALCLAW_LLM_REGISTRY"))
-        {
+        } else if let (EndpointSource::Registry(path), Some(reg)) = (
+            &mut self.endpoints,
+            env.get_nonempty("SPATIALCLAW_LLM_REGISTRY"),
+        ) {
             *path = PathBuf::from(reg.trim());
         }
         if let Some(key) = env.get_nonempty("SPATIALCLAW_LLM_API_KEY") {
@@ -306,7 +323,9 @@ fn parse_base_url(
     if let Some(path) = base.strip_prefix("vllm:") {
         let path = PathBuf::from(path.trim());
         if path.as_os_str().is_empty() {
-            return Err(err("\"vllm:\" needs a registry path, e.g. \"vllm:/shared/serve.json\"".into()));
+            return Err(err(
+                "\"vllm:\" needs a registry path, e.g. \"vllm:/shared/serve.json\"".into(),
+            ));
         }
         let path = match dir {
             Some(d) if path.is_relative() => d.join(path),
@@ -382,7 +401,11 @@ fn parse_roles(roles: &Map<String, Value>, origin: &str) -> Result<RoleSet, Conf
 }
 
 /// One role object on top of the GENERIC defaults (a present role replaces the whole object).
-fn parse_role(fields: &Map<String, Value>, origin: &str, role: &str) -> Result<RoleParams, ConfigError> {
+fn parse_role(
+    fields: &Map<String, Value>,
+    origin: &str,
+    role: &str,
+) -> Result<RoleParams, ConfigError> {
     let mut p = RoleParams::default();
     let err = |key: &str, problem: String| ConfigError::Field {
         origin: origin.to_owned(),
@@ -392,7 +415,10 @@ fn parse_role(fields: &Map<String, Value>, origin: &str, role: &str) -> Result<R
     let number = |key: &str, v: &Value, lo: f64, hi: f64| -> Result<f64, ConfigError> {
         match v.as_f64() {
             Some(x) if x.is_finite() && x >= lo && x <= hi => Ok(x),
-            Some(x) => Err(err(key, format!("{x} is out of range; expected {lo} to {hi}"))),
+            Some(x) => Err(err(
+                key,
+                format!("{x} is out of range; expected {lo} to {hi}"),
+            )),
             None => Err(err(key, format!("expected a number, got {}", kind(v)))),
         }
     };
@@ -404,7 +430,10 @@ fn parse_role(fields: &Map<String, Value>, origin: &str, role: &str) -> Result<R
         });
         match x {
             Some(x) if x >= lo && x <= hi => Ok(x),
-            Some(x) => Err(err(key, format!("{x} is out of range; expected {lo} to {hi}"))),
+            Some(x) => Err(err(
+                key,
+                format!("{x} is out of range; expected {lo} to {hi}"),
+            )),
             None => Err(err(key, format!("expected an integer, got {}", kind(v)))),
         }
     };
@@ -426,14 +455,22 @@ fn parse_role(fields: &Map<String, Value>, origin: &str, role: &str) -> Result<R
             }
             "enable_thinking" => match v {
                 Value::Bool(b) => p.enable_thinking = Some(*b),
-                other => return Err(err(key, format!("expected true or false, got {}", kind(other)))),
+                other => {
+                    return Err(err(
+                        key,
+                        format!("expected true or false, got {}", kind(other)),
+                    ));
+                }
             },
             "extra" => match v {
                 Value::Object(m) => p.extra = m.clone(),
                 other => {
                     return Err(err(
                         key,
-                        format!("expected an object of extra request fields, got {}", kind(other)),
+                        format!(
+                            "expected an object of extra request fields, got {}",
+                            kind(other)
+                        ),
                     ));
                 }
             },

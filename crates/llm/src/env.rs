@@ -167,9 +167,15 @@ mod tests {
         assert_eq!(expand("${EMPTY:-dflt}", &env).unwrap(), "dflt");
         assert_eq!(expand("${EMPTY}", &env).unwrap(), "");
         assert_eq!(expand("${A:-}", &env).unwrap(), "x");
-        assert_eq!(expand("${MISSING}", &env), Err(ExpandError::Unset("MISSING".into())));
+        assert_eq!(
+            expand("${MISSING}", &env),
+            Err(ExpandError::Unset("MISSING".into()))
+        );
         assert_eq!(expand("${A", &env), Err(ExpandError::Unterminated));
-        assert_eq!(expand("${1A}", &env), Err(ExpandError::BadName("1A".into())));
+        assert_eq!(
+            expand("${1A}", &env),
+            Err(ExpandError::BadName("1A".into()))
+        );
     }
 
     #[test]

@@ -269,7 +269,8 @@ fn prompt_tokens(messages: &[Value], per_image: u64) -> u64 {
                 for p in parts {
                     match p.get("type").and_then(Value::as_str) {
                         Some("text") => {
-                            total += text_tokens(p.get("text").and_then(Value::as_str).unwrap_or(""));
+                            total +=
+                                text_tokens(p.get("text").and_then(Value::as_str).unwrap_or(""));
                         }
                         Some("image_url") => total += per_image,
                         _ => {}
@@ -348,20 +349,24 @@ async fn chat_completions(State(st): State<Arc<ServerState>>, body: Bytes) -> Re
     }
     let responder = Arc::clone(&st.responder);
     let req_for_responder = request.clone();
-    let reply = match tokio::task::spawn_blocking(move || responder.respond(&req_for_responder)).await
-    {
-        Ok(Ok(text)) => text,
-        Ok(Err(message)) => {
-            return error_response(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", &message);
-        }
-        Err(join) => {
-            return error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalServerError",
-                &format!("responder panicked: {join}"),
-            );
-        }
-    };
+    let reply =
+        match tokio::task::spawn_blocking(move || responder.respond(&req_for_responder)).await {
+            Ok(Ok(text)) => text,
+            Ok(Err(message)) => {
+                return error_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalServerError",
+                    &message,
+                );
+            }
+            Err(join) => {
+                return error_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalServerError",
+                    &format!("responder panicked: {join}"),
+                );
+            }
+        };
     let (mut content, reasoning) = if st.options.reasoning_parser {
         parse_reasoning(&reply)
     } else {
@@ -411,8 +416,10 @@ async fn chat_completions(State(st): State<Arc<ServerState>>, body: Bytes) -> Re
         }
         events.push(chunk(json!({}), Some(finish)));
         if include_usage {
-            events.push(json!({"id": cid, "object": "chat.completion.chunk", "created": created,
-                               "model": model, "choices": [], "usage": usage}));
+            events.push(
+                json!({"id": cid, "object": "chat.completion.chunk", "created": created,
+                               "model": model, "choices": [], "usage": usage}),
+            );
         }
         let mut frames: Vec<Result<String, Infallible>> = events
             .into_iter()
@@ -425,7 +432,11 @@ async fn chat_completions(State(st): State<Arc<ServerState>>, body: Bytes) -> Re
             .header(header::CACHE_CONTROL, "no-cache")
             .body(Body::from_stream(futures_util::stream::iter(frames)))
             .unwrap_or_else(|e| {
-                error_response(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", &e.to_string())
+                error_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalServerError",
+                    &e.to_string(),
+                )
             });
     }
     let mut message = json!({"role": "assistant", "content": content});
@@ -455,8 +466,10 @@ mod tests {
             ("ans".into(), Some("x".into()))
         );
         assert_eq!(parse_reasoning("plain"), ("plain".into(), None));
-        let msgs = vec![json!({"role": "user", "content": [{"type": "text", "text": "abcd"},
-                              {"type": "image_url", "image_url": {"url": "data:"}}]})];
+        let msgs = vec![
+            json!({"role": "user", "content": [{"type": "text", "text": "abcd"},
+                              {"type": "image_url", "image_url": {"url": "data:"}}]}),
+        ];
         assert_eq!(prompt_tokens(&msgs, 10), 4 + 1 + 10);
     }
 

@@ -64,7 +64,9 @@ impl ImageMime {
 
 /// The bytes given to [`ImagePart::from_bytes`] are neither PNG nor JPEG.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("image bytes are neither PNG nor JPEG (first bytes: {head:02x?}); encode the image as PNG or JPEG first")]
+#[error(
+    "image bytes are neither PNG nor JPEG (first bytes: {head:02x?}); encode the image as PNG or JPEG first"
+)]
 pub struct ImageFormatError {
     head: Vec<u8>,
 }

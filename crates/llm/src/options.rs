@@ -131,7 +131,13 @@ mod tests {
             let full = Duration::from_millis(100 * (1u64 << attempt.min(10))).min(p.max_delay);
             assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
         }
-        assert_eq!(p.delay(0, Some(Duration::from_secs(1))), Duration::from_secs(1));
-        assert_eq!(p.delay(0, Some(Duration::from_secs(60))), Duration::from_secs(2));
+        assert_eq!(
+            p.delay(0, Some(Duration::from_secs(1))),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            p.delay(0, Some(Duration::from_secs(60))),
+            Duration::from_secs(2)
+        );
     }
 }

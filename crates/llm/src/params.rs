@@ -236,7 +236,13 @@ mod tests {
         for r in ModelRole::ALL {
             assert_eq!(ModelRole::from_key(r.key()), Some(r));
         }
-        assert_eq!(ModelRole::General.default_params().enable_thinking, Some(false));
-        assert_eq!(RoleSet::default().get(ModelRole::Reflection).max_tokens, 2048);
+        assert_eq!(
+            ModelRole::General.default_params().enable_thinking,
+            Some(false)
+        );
+        assert_eq!(
+            RoleSet::default().get(ModelRole::Reflection).max_tokens,
+            2048
+        );
     }
 }

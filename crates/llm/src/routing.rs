@@ -103,7 +103,12 @@ pub(crate) struct EndpointPool {
 
 impl EndpointPool {
     pub(crate) fn snapshot(&self) -> Arc<Vec<Arc<Endpoint>>> {
-        Arc::clone(&self.endpoints.read().unwrap_or_else(PoisonError::into_inner))
+        Arc::clone(
+            &self
+                .endpoints
+                .read()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
     }
 
     /// Installs a new URL list, keeping the state (load, health, context length) of endpoints
@@ -124,8 +129,8 @@ impl EndpointPool {
                     .unwrap_or_else(|| Arc::new(Endpoint::new(u)))
             })
             .collect();
-        let changed = next.len() != old.len()
-            || next.iter().zip(old.iter()).any(|(a, b)| a.url != b.url);
+        let changed =
+            next.len() != old.len() || next.iter().zip(old.iter()).any(|(a, b)| a.url != b.url);
         *guard = Arc::new(next);
         changed
     }
@@ -157,7 +162,11 @@ pub(crate) fn affinity(session: &str, url: &str) -> u64 {
 }
 
 /// Picks the endpoint for one attempt; `None` only when the list is empty.
-pub(crate) fn pick(endpoints: &[Arc<Endpoint>], session: &str, now: Instant) -> Option<Arc<Endpoint>> {
+pub(crate) fn pick(
+    endpoints: &[Arc<Endpoint>],
+    session: &str,
+    now: Instant,
+) -> Option<Arc<Endpoint>> {
     let healthy: Vec<&Arc<Endpoint>> = endpoints.iter().filter(|e| e.is_healthy(now)).collect();
     let mut candidates = if healthy.is_empty() {
         // Everything failed recently: trying is better than refusing.
@@ -198,7 +207,10 @@ mod tests {
     #[test]
     fn hash_is_fixed() {
         // A frozen value: changing the hash would remap every running session's endpoint.
-        assert_eq!(affinity("sample-1", "http://a/v1"), affinity("sample-1", "http://a/v1"));
+        assert_eq!(
+            affinity("sample-1", "http://a/v1"),
+            affinity("sample-1", "http://a/v1")
+        );
         assert_eq!(fnv1a(&[b""]), fnv1a(&[b""]));
         assert_ne!(fnv1a(&[b"ab", b"c"]), fnv1a(&[b"a", b"bc"]));
         assert_eq!(affinity("sample-1", "http://a/v1"), FROZEN);

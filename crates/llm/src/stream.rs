@@ -157,7 +157,10 @@ mod tests {
         let mut p = SseParser::default();
         assert!(p.push(b": keepalive\n\nda").is_empty());
         assert!(p.push(b"ta: {\"a\":1}\r").is_empty());
-        assert_eq!(p.push(b"\n\r\ndata: x\ndata: y\n\n"), vec!["{\"a\":1}", "x\ny"]);
+        assert_eq!(
+            p.push(b"\n\r\ndata: x\ndata: y\n\n"),
+            vec!["{\"a\":1}", "x\ny"]
+        );
         assert!(p.push(b"data: [DONE]").is_empty());
         assert_eq!(p.finish().as_deref(), Some("[DONE]"));
     }

@@ -149,12 +149,18 @@ mod tests {
         l.record_failure("b", 4);
         let a = l.get("a").unwrap();
         assert_eq!((a.calls, a.prompt_tokens, a.completion_tokens), (2, 40, 7));
-        assert_eq!((a.max_prompt_tokens, a.last_prompt_tokens, a.retries), (30, 30, 2));
+        assert_eq!(
+            (a.max_prompt_tokens, a.last_prompt_tokens, a.retries),
+            (30, 30, 2)
+        );
         assert_eq!(a.reasoning_tokens, 2);
         assert_eq!(l.take("a"), Some(a));
         assert_eq!(l.get("a"), None);
         let t = l.total();
-        assert_eq!((t.calls, t.failed_calls, t.retries, t.prompt_tokens), (3, 1, 6, 47));
+        assert_eq!(
+            (t.calls, t.failed_calls, t.retries, t.prompt_tokens),
+            (3, 1, 6, 47)
+        );
     }
 
     #[test]

@@ -243,7 +243,10 @@ mod tests {
         assert_eq!(c.usage.unwrap().prompt_tokens, 5);
         let alt = json!({"choices": [{"message": {"content": null, "reasoning": "r2"}}]});
         let c = parse_completion(&alt, "e").unwrap();
-        assert_eq!((c.content.as_str(), c.reasoning.as_deref()), ("", Some("r2")));
+        assert_eq!(
+            (c.content.as_str(), c.reasoning.as_deref()),
+            ("", Some("r2"))
+        );
     }
 
     #[test]
@@ -258,8 +261,14 @@ mod tests {
 
     #[test]
     fn error_bodies() {
-        assert_eq!(error_message(br#"{"error":{"message":"bad key"}}"#), "bad key");
-        assert_eq!(error_message(br#"{"object":"error","message":"m","code":400}"#), "m");
+        assert_eq!(
+            error_message(br#"{"error":{"message":"bad key"}}"#),
+            "bad key"
+        );
+        assert_eq!(
+            error_message(br#"{"object":"error","message":"m","code":400}"#),
+            "m"
+        );
         assert_eq!(error_message(br#"{"detail":"nope"}"#), "nope");
         assert_eq!(error_message(b"  plain  "), "plain");
         assert_eq!(error_message(b""), "(empty body)");
@@ -285,7 +294,8 @@ mod tests {
                 max_context: Some(131072)
             })
         );
-        let prompt = "The decoder prompt (length 140000) is longer than the maximum model length of 131072.";
+        let prompt =
+            "The decoder prompt (length 140000) is longer than the maximum model length of 131072.";
         assert_eq!(
             context_overflow(prompt),
             Some(Overflow {

@@ -38,7 +38,10 @@ fn shipped_shape_parses() {
     let env = Env::from_vars([("SPATIALCLAW_LLM_REGISTRY", "/shared/serve.json")]);
     let cfg = parse(SHIPPED, &env).unwrap();
     assert_eq!(cfg.model, "qwen3.6-27b");
-    assert_eq!(cfg.endpoints, EndpointSource::Registry(PathBuf::from("/shared/serve.json")));
+    assert_eq!(
+        cfg.endpoints,
+        EndpointSource::Registry(PathBuf::from("/shared/serve.json"))
+    );
     assert_eq!(cfg.api_key.as_ref().map(|k| k.expose()), Some("bearer"));
     assert_eq!(cfg.roles.main.max_tokens, 131072);
     assert_eq!(cfg.roles.vlm.max_tokens, 32768);
@@ -46,7 +49,10 @@ fn shipped_shape_parses() {
     // Reflection is absent: it keeps its built-in parameters.
     assert_eq!(cfg.roles.reflection, ModelRole::Reflection.default_params());
     assert!(cfg.ignored_fields.is_empty());
-    assert!(!format!("{cfg:?}").contains("bearer"), "keys are redacted in Debug");
+    assert!(
+        !format!("{cfg:?}").contains("bearer"),
+        "keys are redacted in Debug"
+    );
 }
 
 #[test]
@@ -63,7 +69,11 @@ fn present_role_replaces_the_whole_object() {
     assert_eq!(vlm.temperature, 0.6);
     assert_eq!(vlm.enable_thinking, None);
     assert_eq!(vlm.top_p, Some(0.9));
-    assert_eq!(cfg.roles.planning, ModelRole::Planning.default_params(), "null = absent");
+    assert_eq!(
+        cfg.roles.planning,
+        ModelRole::Planning.default_params(),
+        "null = absent"
+    );
     assert_eq!(RoleParams::default().max_tokens, 16384);
 }
 
@@ -77,8 +87,14 @@ fn role_extras_and_all_fields() {
     )
     .unwrap();
     let m = &cfg.roles.main;
-    assert_eq!((m.max_tokens, m.temperature, m.top_k), (1000, 0.0, Some(-1)));
-    assert_eq!((m.min_p, m.presence_penalty, m.repetition_penalty), (Some(0.05), Some(1.5), Some(1.05)));
+    assert_eq!(
+        (m.max_tokens, m.temperature, m.top_k),
+        (1000, 0.0, Some(-1))
+    );
+    assert_eq!(
+        (m.min_p, m.presence_penalty, m.repetition_penalty),
+        (Some(0.05), Some(1.5), Some(1.05))
+    );
     assert_eq!(m.extra["seed"], 3);
 }
 
@@ -94,22 +110,32 @@ fn variables_expand_with_defaults() {
     assert_eq!(cfg.model, "qwen");
     assert_eq!(
         cfg.endpoints,
-        EndpointSource::Urls(vec!["http://10.0.0.7:8000/v1".into(), "http://10.0.0.8:8000/v1".into()])
+        EndpointSource::Urls(vec![
+            "http://10.0.0.7:8000/v1".into(),
+            "http://10.0.0.8:8000/v1".into()
+        ])
     );
     assert_eq!(cfg.api_key.unwrap().expose(), "sk-123");
 }
 
 #[test]
 fn unset_variable_names_field_and_fix() {
-    let (field, problem) = field_error(r#"{"llm_base_url": "http://h/v1", "llm_api_key": "${NOPE_KEY}"}"#);
+    let (field, problem) =
+        field_error(r#"{"llm_base_url": "http://h/v1", "llm_api_key": "${NOPE_KEY}"}"#);
     assert_eq!(field, "llm_api_key");
-    assert!(problem.contains("NOPE_KEY") && problem.contains("${NOPE_KEY:-default}"), "{problem}");
+    assert!(
+        problem.contains("NOPE_KEY") && problem.contains("${NOPE_KEY:-default}"),
+        "{problem}"
+    );
 }
 
 #[test]
 fn key_fallbacks_and_absence() {
-    let cfg = parse(r#"{"llm_base_url": "http://h/v1", "llm_api_key": ""}"#, &Env::from_vars([("OPENAI_API_KEY", "sk-o")]))
-        .unwrap();
+    let cfg = parse(
+        r#"{"llm_base_url": "http://h/v1", "llm_api_key": ""}"#,
+        &Env::from_vars([("OPENAI_API_KEY", "sk-o")]),
+    )
+    .unwrap();
     assert_eq!(cfg.api_key.unwrap().expose(), "sk-o");
     let cfg = parse(r#"{"llm_base_url": "http://h/v1"}"#, &no_env()).unwrap();
     assert!(cfg.api_key.is_none());
@@ -119,18 +145,66 @@ fn key_fallbacks_and_absence() {
 fn clear_errors_for_bad_fields() {
     let cases: &[(&str, &str, &str)] = &[
         (r#"{"llm_model": "m"}"#, "llm_base_url", "vllm"),
-        (r#"{"llm_base_url": "localhost:8000"}"#, "llm_base_url", "http://localhost:8000/v1"),
-        (r#"{"llm_base_url": 5}"#, "llm_base_url", "expected a string"),
-        (r#"{"llm_base_url": "vllm:"}"#, "llm_base_url", "registry path"),
-        (r#"{"llm_base_url": "http://h/v1", "roles": []}"#, "roles", "object"),
-        (r#"{"llm_base_url": "http://h/v1", "roles": {"mian": {}}}"#, "roles.mian", "main, planning"),
-        (r#"{"llm_base_url": "http://h/v1", "roles": {"main": 3}}"#, "roles.main", "object of parameters"),
-        (r#"{"llm_base_url": "http://h/v1", "roles": {"main": {"max_token": 5}}}"#, "roles.main.max_token", "extra"),
-        (r#"{"llm_base_url": "http://h/v1", "roles": {"main": {"max_tokens": 0}}}"#, "roles.main.max_tokens", "out of range"),
-        (r#"{"llm_base_url": "http://h/v1", "roles": {"main": {"max_tokens": "many"}}}"#, "roles.main.max_tokens", "integer"),
-        (r#"{"llm_base_url": "http://h/v1", "roles": {"vlm": {"top_p": 1.5}}}"#, "roles.vlm.top_p", "0 to 1"),
-        (r#"{"llm_base_url": "http://h/v1", "roles": {"vlm": {"enable_thinking": "yes"}}}"#, "roles.vlm.enable_thinking", "true or false"),
-        (r#"{"llm_base_url": "http://h/v1", "llm_model": "${A"}"#, "llm_model", "closing"),
+        (
+            r#"{"llm_base_url": "localhost:8000"}"#,
+            "llm_base_url",
+            "http://localhost:8000/v1",
+        ),
+        (
+            r#"{"llm_base_url": 5}"#,
+            "llm_base_url",
+            "expected a string",
+        ),
+        (
+            r#"{"llm_base_url": "vllm:"}"#,
+            "llm_base_url",
+            "registry path",
+        ),
+        (
+            r#"{"llm_base_url": "http://h/v1", "roles": []}"#,
+            "roles",
+            "object",
+        ),
+        (
+            r#"{"llm_base_url": "http://h/v1", "roles": {"mian": {}}}"#,
+            "roles.mian",
+            "main, planning",
+        ),
+        (
+            r#"{"llm_base_url": "http://h/v1", "roles": {"main": 3}}"#,
+            "roles.main",
+            "object of parameters",
+        ),
+        (
+            r#"{"llm_base_url": "http://h/v1", "roles": {"main": {"max_token": 5}}}"#,
+            "roles.main.max_token",
+            "extra",
+        ),
+        (
+            r#"{"llm_base_url": "http://h/v1", "roles": {"main": {"max_tokens": 0}}}"#,
+            "roles.main.max_tokens",
+            "out of range",
+        ),
+        (
+            r#"{"llm_base_url": "http://h/v1", "roles": {"main": {"max_tokens": "many"}}}"#,
+            "roles.main.max_tokens",
+            "integer",
+        ),
+        (
+            r#"{"llm_base_url": "http://h/v1", "roles": {"vlm": {"top_p": 1.5}}}"#,
+            "roles.vlm.top_p",
+            "0 to 1",
+        ),
+        (
+            r#"{"llm_base_url": "http://h/v1", "roles": {"vlm": {"enable_thinking": "yes"}}}"#,
+            "roles.vlm.enable_thinking",
+            "true or false",
+        ),
+        (
+            r#"{"llm_base_url": "http://h/v1", "llm_model": "${A"}"#,
+            "llm_model",
+            "closing",
+        ),
     ];
     for (text, want_field, want_hint) in cases {
         let (field, problem) = field_error(text);
@@ -146,7 +220,11 @@ fn clear_errors_for_bad_fields() {
 
 #[test]
 fn unknown_top_level_keys_are_reported_not_fatal() {
-    let cfg = parse(r#"{"llm_base_url": "http://h/v1", "description": "x"}"#, &no_env()).unwrap();
+    let cfg = parse(
+        r#"{"llm_base_url": "http://h/v1", "description": "x"}"#,
+        &no_env(),
+    )
+    .unwrap();
     assert_eq!(cfg.ignored_fields, vec!["description".to_string()]);
 }
 
@@ -160,16 +238,29 @@ fn environment_overrides_apply() {
     let mut cfg = parse(SHIPPED, &env).unwrap();
     cfg.apply_env_overrides(&env, None).unwrap();
     assert_eq!(cfg.model, "override-model");
-    assert_eq!(cfg.endpoints, EndpointSource::Urls(vec!["http://a/v1".into(), "http://b/v1".into()]));
+    assert_eq!(
+        cfg.endpoints,
+        EndpointSource::Urls(vec!["http://a/v1".into(), "http://b/v1".into()])
+    );
     assert_eq!(cfg.api_key.unwrap().expose(), "sk-env");
 
     let bad = Env::from_vars([("SPATIALCLAW_LLM_BASE_URL", "nope")]);
     let mut cfg = parse(SHIPPED, &no_env()).unwrap();
     let err = cfg.apply_env_overrides(&bad, None).unwrap_err();
-    assert!(err.to_string().contains("SPATIALCLAW_LLM_BASE_URL"), "{err}");
+    assert!(
+        err.to_string().contains("SPATIALCLAW_LLM_BASE_URL"),
+        "{err}"
+    );
 
-    let cfg = ModelConfig::from_env(&Env::from_vars([("SPATIALCLAW_LLM_BASE_URL", "http://x/v1")])).unwrap();
-    assert_eq!(cfg.endpoints, EndpointSource::Urls(vec!["http://x/v1".into()]));
+    let cfg = ModelConfig::from_env(&Env::from_vars([(
+        "SPATIALCLAW_LLM_BASE_URL",
+        "http://x/v1",
+    )]))
+    .unwrap();
+    assert_eq!(
+        cfg.endpoints,
+        EndpointSource::Urls(vec!["http://x/v1".into()])
+    );
     assert!(ModelConfig::from_env(&no_env()).is_err());
 }
 
@@ -202,7 +293,10 @@ fn load_from_disk_finds_registry_and_dotenv() {
     std::fs::write(&path, r#"{"llm_base_url": "vllm:../../logs/serve.json"}"#).unwrap();
     let cfg = ModelConfig::load(&path).unwrap();
     if std::env::var_os("SPATIALCLAW_LLM_BASE_URL").is_none() {
-        assert_eq!(cfg.endpoints, EndpointSource::Registry(model_dir.join("../../logs/serve.json")));
+        assert_eq!(
+            cfg.endpoints,
+            EndpointSource::Registry(model_dir.join("../../logs/serve.json"))
+        );
     }
     let err = ModelConfig::load(Path::new("/nonexistent/model.json")).unwrap_err();
     assert!(matches!(err, ConfigError::Read { .. }));

@@ -54,7 +54,13 @@ fn normalise(text: &str) -> Vec<String> {
     text.to_lowercase()
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty() && !matches!(*w, "the" | "a" | "an" | "of"))
-        .map(|w| w.strip_suffix("es").filter(|s| s.ends_with("sh") || s.ends_with("x")).or_else(|| w.strip_suffix('s')).unwrap_or(w).to_owned())
+        .map(|w| {
+            w.strip_suffix("es")
+                .filter(|s| s.ends_with("sh") || s.ends_with("x"))
+                .or_else(|| w.strip_suffix('s'))
+                .unwrap_or(w)
+                .to_owned()
+        })
         .collect()
 }
 
@@ -72,14 +78,28 @@ impl SyntheticBackend {
 
     /// Make `frame` (rendered from `scene`) recognisable by its pixels.
     pub fn register(&self, scene: &Scene, frame: &Frame) {
-        let labels = Arc::new(scene.objects.iter().map(|o| (o.instance_id, o.label.clone())).collect());
-        let key = RgbFrame::new(frame.width as usize, frame.height as usize, frame.rgb.clone(), 0)
-            .expect("a rendered frame has consistent size")
-            .content_hash();
-        self.frames
-            .write()
-            .expect("registry lock")
-            .insert(key, Arc::new(Truth { frame: frame.clone(), labels }));
+        let labels = Arc::new(
+            scene
+                .objects
+                .iter()
+                .map(|o| (o.instance_id, o.label.clone()))
+                .collect(),
+        );
+        let key = RgbFrame::new(
+            frame.width as usize,
+            frame.height as usize,
+            frame.rgb.clone(),
+            0,
+        )
+        .expect("a rendered frame has consistent size")
+        .content_hash();
+        self.frames.write().expect("registry lock").insert(
+            key,
+            Arc::new(Truth {
+                frame: frame.clone(),
+                labels,
+            }),
+        );
     }
 
     fn truth(&self, frame: &RgbFrame) -> Result<Arc<Truth>, PerceptionError> {
@@ -98,10 +118,17 @@ impl SyntheticBackend {
         match prompt {
             SegmentPrompt::Text(text) => {
                 let words = normalise(text);
-                let mut ids: Vec<u16> =
-                    truth.labels.iter().filter(|(_, l)| prompt_names(&words, l)).map(|(id, _)| *id).collect();
+                let mut ids: Vec<u16> = truth
+                    .labels
+                    .iter()
+                    .filter(|(_, l)| prompt_names(&words, l))
+                    .map(|(id, _)| *id)
+                    .collect();
                 if ids.is_empty() {
-                    if words.iter().any(|w| matches!(w.as_str(), "floor" | "ground")) {
+                    if words
+                        .iter()
+                        .any(|w| matches!(w.as_str(), "floor" | "ground"))
+                    {
                         ids.push(INSTANCE_FLOOR);
                     } else if words.iter().any(|w| w == "wall") {
                         ids.push(INSTANCE_WALL);
@@ -153,7 +180,9 @@ impl Backend for SyntheticBackend {
     }
 
     fn reconstruct(&self, frames: &[RgbFrame]) -> Result<Reconstruction, PerceptionError> {
-        let first = frames.first().ok_or_else(|| PerceptionError::BadInput("no frames to reconstruct".into()))?;
+        let first = frames
+            .first()
+            .ok_or_else(|| PerceptionError::BadInput("no frames to reconstruct".into()))?;
         let (w, h) = (first.width, first.height);
         if let Some(odd) = frames.iter().find(|f| (f.width, f.height) != (w, h)) {
             return Err(PerceptionError::BadInput(format!(
@@ -161,7 +190,10 @@ impl Backend for SyntheticBackend {
                 odd.frame_index, odd.width, odd.height, first.frame_index
             )));
         }
-        let truths: Vec<Arc<Truth>> = frames.iter().map(|f| self.truth(f)).collect::<Result<_, _>>()?;
+        let truths: Vec<Arc<Truth>> = frames
+            .iter()
+            .map(|f| self.truth(f))
+            .collect::<Result<_, _>>()?;
         let world_to_first = rigid_inverse(&truths[0].frame.camera.pose());
         let n = frames.len();
         let mut out = Reconstruction {
@@ -187,9 +219,14 @@ impl Backend for SyntheticBackend {
                         continue;
                     }
                     let z = z as f64;
-                    let c = [(u as f64 - k.cx) * z / k.fx, (v as f64 - k.cy) * z / k.fy, z];
+                    let c = [
+                        (u as f64 - k.cx) * z / k.fx,
+                        (v as f64 - k.cy) * z / k.fy,
+                        z,
+                    ];
                     for row in pose.iter().take(3) {
-                        out.points.push((row[0] * c[0] + row[1] * c[1] + row[2] * c[2] + row[3]) as f32);
+                        out.points
+                            .push((row[0] * c[0] + row[1] * c[1] + row[2] * c[2] + row[3]) as f32);
                     }
                     out.confidence.push(1.0);
                 }
@@ -215,7 +252,13 @@ impl Backend for SyntheticBackend {
                 data.truncate(start); // not visible in this frame
             }
         }
-        Ok(Masks { count, height: h, width: w, data, scores: vec![1.0; count] })
+        Ok(Masks {
+            count,
+            height: h,
+            width: w,
+            data,
+            scores: vec![1.0; count],
+        })
     }
 }
 
@@ -225,7 +268,13 @@ mod tests {
     use spatialclaw_synth::{demo_sample, render};
 
     fn rgb(frame: &Frame, fi: i64) -> RgbFrame {
-        RgbFrame::new(frame.width as usize, frame.height as usize, frame.rgb.clone(), fi).unwrap()
+        RgbFrame::new(
+            frame.width as usize,
+            frame.height as usize,
+            frame.rgb.clone(),
+            fi,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -234,7 +283,10 @@ mod tests {
         let backend = SyntheticBackend::new();
         backend.register(&s.scene, &s.frame);
         let r = backend.reconstruct(&[rgb(&s.frame, 0)]).unwrap();
-        assert_eq!((r.frames, r.height, r.width), (1, s.frame.height as usize, s.frame.width as usize));
+        assert_eq!(
+            (r.frames, r.height, r.width),
+            (1, s.frame.height as usize, s.frame.width as usize)
+        );
         // First camera at the origin looking down +Z: point z equals rendered depth.
         assert!((r.camera_poses[0] - 1.0).abs() < 1e-9 && r.camera_poses[3].abs() < 1e-9);
         let (u, v) = (s.frame.width as usize / 2, s.frame.height as usize / 2);
@@ -242,8 +294,14 @@ mod tests {
         assert!((r.points[i * 3 + 2] - s.frame.depth[i]).abs() < 1e-4);
         // Distances between points match world distances.
         let j = i + 37;
-        let d_cam = (0..3).map(|k| (r.points[i * 3 + k] - r.points[j * 3 + k]).powi(2)).sum::<f32>().sqrt();
-        let (pi, pj) = (s.frame.world_point(u as u32, v as u32).unwrap(), s.frame.world_point(u as u32 + 37, v as u32).unwrap());
+        let d_cam = (0..3)
+            .map(|k| (r.points[i * 3 + k] - r.points[j * 3 + k]).powi(2))
+            .sum::<f32>()
+            .sqrt();
+        let (pi, pj) = (
+            s.frame.world_point(u as u32, v as u32).unwrap(),
+            s.frame.world_point(u as u32 + 37, v as u32).unwrap(),
+        );
         assert!((d_cam as f64 - (pi - pj).norm()).abs() < 1e-3);
     }
 
@@ -253,14 +311,27 @@ mod tests {
         let backend = SyntheticBackend::new();
         backend.register(&s.scene, &s.frame);
         let frame = rgb(&s.frame, 0);
-        let a = backend.segment(&frame, &SegmentPrompt::Text(format!("the {}", s.question.label_a))).unwrap();
+        let a = backend
+            .segment(
+                &frame,
+                &SegmentPrompt::Text(format!("the {}", s.question.label_a)),
+            )
+            .unwrap();
         assert_eq!(a.count, 1);
-        let id = s.scene.object_by_label(&s.question.label_a).unwrap().instance_id;
+        let id = s
+            .scene
+            .object_by_label(&s.question.label_a)
+            .unwrap()
+            .instance_id;
         let expected = s.frame.instance.iter().filter(|&&i| i == id).count();
         assert_eq!(a.data.iter().filter(|&&b| b).count(), expected);
-        let none = backend.segment(&frame, &SegmentPrompt::Text("unicorn".into())).unwrap();
+        let none = backend
+            .segment(&frame, &SegmentPrompt::Text("unicorn".into()))
+            .unwrap();
         assert_eq!(none.count, 0);
-        let floor = backend.segment(&frame, &SegmentPrompt::Text("ground floor surface".into())).unwrap();
+        let floor = backend
+            .segment(&frame, &SegmentPrompt::Text("ground floor surface".into()))
+            .unwrap();
         assert_eq!(floor.count, 1);
         let mut other = s.frame.clone();
         other.rgb[0] ^= 1;

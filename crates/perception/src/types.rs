@@ -17,7 +17,12 @@ pub struct RgbFrame {
 }
 
 impl RgbFrame {
-    pub fn new(width: usize, height: usize, pixels: impl Into<Arc<[u8]>>, frame_index: i64) -> Result<Self, crate::PerceptionError> {
+    pub fn new(
+        width: usize,
+        height: usize,
+        pixels: impl Into<Arc<[u8]>>,
+        frame_index: i64,
+    ) -> Result<Self, crate::PerceptionError> {
         let pixels = pixels.into();
         if pixels.len() != width * height * 3 {
             return Err(crate::PerceptionError::BadInput(format!(
@@ -26,7 +31,12 @@ impl RgbFrame {
                 pixels.len()
             )));
         }
-        Ok(Self { width, height, pixels, frame_index })
+        Ok(Self {
+            width,
+            height,
+            pixels,
+            frame_index,
+        })
     }
 
     /// Content hash of the pixels (and size): the identity perception results are keyed on.
@@ -64,7 +74,10 @@ pub enum SegmentPrompt {
     /// Normalised top-left x, y, width, height in 0..1.
     Box([f64; 4]),
     /// Normalised points with labels (1 foreground, 0 background).
-    Points { points: Vec<[f64; 2]>, labels: Vec<i32> },
+    Points {
+        points: Vec<[f64; 2]>,
+        labels: Vec<i32>,
+    },
 }
 
 /// Instance masks for one frame: (K, H, W), one channel per detected instance.

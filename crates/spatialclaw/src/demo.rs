@@ -12,7 +12,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use spatialclaw_agent::{AgentConfig, KeyFrame, Observer, SampleHost, Step, Task, Termination};
-use spatialclaw_kernel::{InputFrame, KernelSession, SessionInputs, SessionOptions, ensure_python_env};
+use spatialclaw_kernel::{
+    InputFrame, KernelSession, SessionInputs, SessionOptions, ensure_python_env,
+};
 use spatialclaw_llm::local_server::LocalServer;
 use spatialclaw_llm::{ClientConfig, LlmClient};
 use spatialclaw_perception::SyntheticBackend;
@@ -58,20 +60,27 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let png = sample.frame.png_bytes()?;
     let frame_path = dir.join("frame_0000.png");
-    std::fs::write(&frame_path, &png).with_context(|| format!("writing {}", frame_path.display()))?;
+    std::fs::write(&frame_path, &png)
+        .with_context(|| format!("writing {}", frame_path.display()))?;
 
     let backend = Arc::new(SyntheticBackend::new());
     backend.register(&sample.scene, &sample.frame);
 
     let server = LocalServer::start(|request: &serde_json::Value| {
-        let messages = request.get("messages").and_then(|m| m.as_array()).ok_or("request has no messages")?;
+        let messages = request
+            .get("messages")
+            .and_then(|m| m.as_array())
+            .ok_or("request has no messages")?;
         spatialclaw_synth::respond(messages).map_err(|e| e.to_string())
     })
     .context("starting the scripted model server on 127.0.0.1")?;
     let llm = LlmClient::new(ClientConfig::for_urls("scripted", [server.base_url()]))?;
 
     let inputs = SessionInputs {
-        frames: vec![InputFrame { path: frame_path.clone(), frame_index: 0 }],
+        frames: vec![InputFrame {
+            path: frame_path.clone(),
+            frame_index: 0,
+        }],
         metadata: serde_json::json!({
             "is_video": false, "fps": null, "total_frames": 1, "duration_sec": null,
             "num_images": 1, "video_source": null, "num_videos": 1,
@@ -82,26 +91,48 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     let question = &sample.question;
     println!("SpatialClaw demo — SynthSpatial scene (seed {})", args.seed);
-    println!("Frame: {} ({}x{})", frame_path.display(), sample.frame.width, sample.frame.height);
+    println!(
+        "Frame: {} ({}x{})",
+        frame_path.display(),
+        sample.frame.width,
+        sample.frame.height
+    );
     println!("Question: {}", question.text);
 
     let task = Task {
         id: format!("synth-demo-{}", args.seed),
         instruction: format!("{}\nAnswer with a single number in metres.", question.text),
-        key_frames: vec![KeyFrame { png, list_index: 0, frame_index: 0 }],
+        key_frames: vec![KeyFrame {
+            png,
+            list_index: 0,
+            frame_index: 0,
+        }],
         is_video: false,
         num_images: 1,
         fps: None,
         total_frames: Some(1),
         duration_sec: None,
     };
-    let config = AgentConfig { max_steps: args.max_steps, cell_timeout: Duration::from_secs(120), ..Default::default() };
-    let host = SampleHost { backend, vlm: None, session_id: task.id.clone() };
-    let trajectory = spatialclaw_agent::run(&task, &config, &llm, &mut session, &host, &mut Printer).await?;
+    let config = AgentConfig {
+        max_steps: args.max_steps,
+        cell_timeout: Duration::from_secs(120),
+        ..Default::default()
+    };
+    let host = SampleHost {
+        backend,
+        vlm: None,
+        session_id: task.id.clone(),
+    };
+    let trajectory =
+        spatialclaw_agent::run(&task, &config, &llm, &mut session, &host, &mut Printer).await?;
     session.shutdown().await;
 
     println!("\n━━━ Result ━━━");
-    println!("Steps: {} ({:?})", trajectory.steps.len(), trajectory.termination);
+    println!(
+        "Steps: {} ({:?})",
+        trajectory.steps.len(),
+        trajectory.termination
+    );
     println!("Ground truth: {:.2} m", question.answer_m);
     let Some(answer) = trajectory.answer.as_deref() else {
         println!("Answer: none (the agent did not submit one)");
@@ -116,5 +147,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .map(|pred| spatialclaw_evals::scoring::mra::mra10(pred, question.answer_m))
         .unwrap_or(0.0);
     println!("Score (MRA): {score:.2}");
-    Ok(if trajectory.termination == Termination::Answered { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if trajectory.termination == Termination::Answered {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use spatialclaw_kernel::{InputFrame, KernelSession, NoHost, SessionInputs, SessionOptions, ensure_python_env};
+use spatialclaw_kernel::{
+    InputFrame, KernelSession, NoHost, SessionInputs, SessionOptions, ensure_python_env,
+};
 
 #[derive(Args)]
 pub struct ExecArgs {
@@ -39,7 +41,10 @@ fn image_inputs(dir: &Path) -> anyhow::Result<Vec<InputFrame>> {
     Ok(paths
         .into_iter()
         .enumerate()
-        .map(|(i, path)| InputFrame { path: path.canonicalize().unwrap_or(path), frame_index: i as i64 })
+        .map(|(i, path)| InputFrame {
+            path: path.canonicalize().unwrap_or(path),
+            frame_index: i as i64,
+        })
         .collect())
 }
 
@@ -50,7 +55,11 @@ pub async fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
     let cells: Vec<(PathBuf, String)> = args
         .files
         .iter()
-        .map(|f| std::fs::read_to_string(f).map(|c| (f.clone(), c)).with_context(|| format!("reading {}", f.display())))
+        .map(|f| {
+            std::fs::read_to_string(f)
+                .map(|c| (f.clone(), c))
+                .with_context(|| format!("reading {}", f.display()))
+        })
         .collect::<Result<_, _>>()?;
     let frames = match &args.images {
         Some(dir) => image_inputs(dir)?,
@@ -67,14 +76,23 @@ pub async fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
     let mut all_ok = true;
     for (i, (path, code)) in cells.iter().enumerate() {
         if let Err(issue) = spatialclaw_lint::check_syntax(code) {
-            println!("=== Step {i} Execution Feedback === ({})\n\n[ERROR] {issue}\n", path.display());
+            println!(
+                "=== Step {i} Execution Feedback === ({})\n\n[ERROR] {issue}\n",
+                path.display()
+            );
             all_ok = false;
             continue;
         }
-        let outcome = session.exec(code, Duration::from_secs_f64(args.timeout), &NoHost).await?;
+        let outcome = session
+            .exec(code, Duration::from_secs_f64(args.timeout), &NoHost)
+            .await?;
         all_ok &= outcome.succeeded();
         println!("{}\n", spatialclaw_agent::feedback::render(i, &outcome));
     }
     session.shutdown().await;
-    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

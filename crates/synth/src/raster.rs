@@ -178,7 +178,11 @@ fn fill_triangle(t: [Screen; 3], face: u32, w: usize, h: usize, out: &mut Raster
                 hi = lo - 1.0;
             }
         }
-        if !(lo <= hi) {
+        // Also rejects NaN bounds.
+        if lo
+            .partial_cmp(&hi)
+            .is_none_or(|o| o == std::cmp::Ordering::Greater)
+        {
             continue;
         }
         // lo, hi lie within [x0, x1] here, so truncation is floor.
@@ -244,7 +248,7 @@ fn shade(mesh: &Mesh, r: &Raster, camera: &Camera) -> Vec<u8> {
     for y in 0..h {
         let b = (y as f64 - k.cy) / k.fy;
         let (row_x, row_z) = (down.x * b + fwd.x, down.z * b + fwd.z);
-        for x in 0..w {
+        for (x, &(col_x, col_z)) in col_ray.iter().enumerate() {
             let i = y * w + x;
             let f = r.face[i];
             let px = &mut rgb[i * 3..i * 3 + 3];
@@ -256,8 +260,8 @@ fn shade(mesh: &Mesh, r: &Raster, camera: &Camera) -> Vec<u8> {
             let mut pick = 0;
             if let Material::Checker { tile, .. } = face.material {
                 let z = f64::from(r.depth[i]);
-                let px_w = eye.x + (row_x + col_ray[x].0) * z;
-                let pz_w = eye.z + (row_z + col_ray[x].1) * z;
+                let px_w = eye.x + (row_x + col_x) * z;
+                let pz_w = eye.z + (row_z + col_z) * z;
                 if checker_parity(px_w / tile) != checker_parity(pz_w / tile) {
                     pick = 1;
                 }

@@ -18,8 +18,15 @@ use thiserror::Error;
 pub enum MraError {
     /// `int((end − start)/interval + 2)` is not a positive count (numpy would return an empty array and
     /// the mean would be NaN, or raise for a negative count).
-    #[error("MRA thresholds: start={start}, end={end}, interval={interval} give {count} thresholds; need at least 1")]
-    NoThresholds { start: f64, end: f64, interval: f64, count: f64 },
+    #[error(
+        "MRA thresholds: start={start}, end={end}, interval={interval} give {count} thresholds; need at least 1"
+    )]
+    NoThresholds {
+        start: f64,
+        end: f64,
+        interval: f64,
+        count: f64,
+    },
 }
 
 /// What to do when the target is exactly 0, where the relative error is undefined.
@@ -43,7 +50,12 @@ pub fn threshold_count(start: f64, end: f64, interval: f64) -> Result<usize, Mra
     let raw = (end - start) / interval + 2.0;
     let count = raw.trunc();
     if !count.is_finite() || count < 1.0 {
-        return Err(MraError::NoThresholds { start, end, interval, count });
+        return Err(MraError::NoThresholds {
+            start,
+            end,
+            interval,
+            count,
+        });
     }
     // Counts beyond u32 are meaningless as thresholds; saturate rather than allocate absurdly.
     Ok(count.min(f64::from(u32::MAX)) as usize)
@@ -65,7 +77,11 @@ pub fn linspace(start: f64, stop: f64, num: usize) -> Vec<f64> {
     let mut out: Vec<f64> = (0..num)
         .map(|i| {
             let y = i as f64;
-            if step == 0.0 { y / div * delta + start } else { y * step + start }
+            if step == 0.0 {
+                y / div * delta + start
+            } else {
+                y * step + start
+            }
         })
         .collect();
     out[num - 1] = stop;
@@ -122,8 +138,18 @@ fn mra_with(pred: f64, target: f64, ths: &[f64], zero_policy: ZeroPolicy) -> f64
 
 /// The ten standard thresholds 0.50 … 0.95 exactly as `np.linspace(.5, .95, 10)` produces them
 /// (note 0.8999999999999999 for the ninth).
-pub const MRA10_THRESHOLDS: [f64; 10] =
-    [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.8999999999999999, 0.95];
+pub const MRA10_THRESHOLDS: [f64; 10] = [
+    0.5,
+    0.55,
+    0.6,
+    0.65,
+    0.7,
+    0.75,
+    0.8,
+    0.85,
+    0.8999999999999999,
+    0.95,
+];
 
 /// Standard MRA over the 10 thresholds 0.50 … 0.95 with the "exact zero" rule (a zero target scores 1
 /// only for an exact 0 prediction). Total: invalid input (NaN, ±inf) scores 0.
@@ -147,7 +173,11 @@ pub fn omni3d_mra(pred: f64, target: f64) -> f64 {
 
 /// Omni3D's relative error, also used by its binary per-sample `result` (`rel_err < 0.1`).
 pub fn omni3d_relative_error(pred: f64, target: f64) -> f64 {
-    if target == 0.0 { pred.abs() } else { (pred - target).abs() / target.abs() }
+    if target == 0.0 {
+        pred.abs()
+    } else {
+        (pred - target).abs() / target.abs()
+    }
 }
 
 /// Omni3D's threshold list, largest first.
@@ -160,7 +190,10 @@ mod tests {
     #[test]
     fn ten_not_eleven_thresholds() {
         assert_eq!(threshold_count(0.5, 0.95, 0.05), Ok(10));
-        assert_eq!(thresholds(0.5, 0.95, 0.05).unwrap(), MRA10_THRESHOLDS.to_vec());
+        assert_eq!(
+            thresholds(0.5, 0.95, 0.05).unwrap(),
+            MRA10_THRESHOLDS.to_vec()
+        );
         // Neighbouring parameter sets where the float expression is exact give the "+2" count.
         assert_eq!(threshold_count(0.05, 0.5, 0.05), Ok(11));
         assert_eq!(threshold_count(0.1, 0.9, 0.1), Ok(10));

@@ -87,7 +87,11 @@ pub fn py_float_str(x: f64) -> String {
         return "nan".to_string();
     }
     if x.is_infinite() {
-        return if x > 0.0 { "inf".to_string() } else { "-inf".to_string() };
+        return if x > 0.0 {
+            "inf".to_string()
+        } else {
+            "-inf".to_string()
+        };
     }
     let a = x.abs();
     if a != 0.0 && !(1e-4..1e16).contains(&a) {
@@ -98,7 +102,11 @@ pub fn py_float_str(x: f64) -> String {
         let sign = if exp < 0 { '-' } else { '+' };
         return format!("{mant}e{sign}{:02}", exp.abs());
     }
-    if x.fract() == 0.0 { format!("{x:.1}") } else { format!("{x}") }
+    if x.fract() == 0.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x}")
+    }
 }
 
 /// Removes every ASCII letter-free character and returns the single remaining letter, if exactly one is

@@ -54,7 +54,12 @@ pub fn string_list(record: &Value, key: &str) -> Vec<String> {
         Some(Value::Array(items)) => items.iter().filter(|v| !v.is_null()).map(py_str).collect(),
         Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
             Ok(Value::Array(items)) => items.iter().filter(|v| !v.is_null()).map(py_str).collect(),
-            _ => s.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect(),
+            _ => s
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect(),
         },
         Some(Value::Object(map)) => map.values().filter(|v| !v.is_null()).map(py_str).collect(),
         _ => Vec::new(),

@@ -63,11 +63,19 @@ impl SuiteAverage {
 }
 
 fn finish(protocol: Protocol, entries: Vec<SuiteEntry>) -> SuiteAverage {
-    let missing: Vec<&'static str> =
-        PAPER_BENCHMARKS.iter().copied().filter(|b| !entries.iter().any(|e| e.benchmark == *b)).collect();
+    let missing: Vec<&'static str> = PAPER_BENCHMARKS
+        .iter()
+        .copied()
+        .filter(|b| !entries.iter().any(|e| e.benchmark == *b))
+        .collect();
     let values: Vec<f64> = entries.iter().map(|e| e.value).collect();
     let average = crate::scoring::benchmarks::mean_or_zero(&values);
-    SuiteAverage { protocol, average, entries, missing }
+    SuiteAverage {
+        protocol,
+        average,
+        entries,
+        missing,
+    }
 }
 
 /// Released-code protocol: the mean of `headline_fraction` over the paper benchmarks among `summaries`
@@ -75,7 +83,9 @@ fn finish(protocol: Protocol, entries: Vec<SuiteEntry>) -> SuiteAverage {
 pub fn released_average(summaries: &[Summary]) -> SuiteAverage {
     let mut entries: Vec<SuiteEntry> = Vec::new();
     for s in summaries {
-        if PAPER_BENCHMARKS.contains(&s.benchmark) && !entries.iter().any(|e| e.benchmark == s.benchmark) {
+        if PAPER_BENCHMARKS.contains(&s.benchmark)
+            && !entries.iter().any(|e| e.benchmark == s.benchmark)
+        {
             entries.push(SuiteEntry {
                 benchmark: s.benchmark.to_string(),
                 value: s.headline_fraction,
@@ -93,11 +103,18 @@ pub fn released_average(summaries: &[Summary]) -> SuiteAverage {
 pub fn paper_benchmark_score(scores: &[Option<f64>], cap: usize, seed: u64) -> (f64, usize, bool) {
     let subsampled = cap > 0 && scores.len() > cap;
     let chosen: Vec<f64> = if subsampled {
-        subsample_indices(scores.len(), cap, seed).into_iter().filter_map(|i| scores[i]).collect()
+        subsample_indices(scores.len(), cap, seed)
+            .into_iter()
+            .filter_map(|i| scores[i])
+            .collect()
     } else {
         scores.iter().flatten().copied().collect()
     };
-    (crate::scoring::benchmarks::mean_or_zero(&chosen), chosen.len(), subsampled)
+    (
+        crate::scoring::benchmarks::mean_or_zero(&chosen),
+        chosen.len(),
+        subsampled,
+    )
 }
 
 /// Paper protocol over `(benchmark, per-sample scores in data order)` pairs, with the 1,000 cap and seed 42.
@@ -107,14 +124,23 @@ pub fn paper_average(per_benchmark: &[(&str, &[Option<f64>])]) -> SuiteAverage {
 }
 
 /// [`paper_average`] with an explicit cap and seed.
-pub fn paper_average_with(per_benchmark: &[(&str, &[Option<f64>])], cap: usize, seed: u64) -> SuiteAverage {
+pub fn paper_average_with(
+    per_benchmark: &[(&str, &[Option<f64>])],
+    cap: usize,
+    seed: u64,
+) -> SuiteAverage {
     let mut entries: Vec<SuiteEntry> = Vec::new();
     for (name, scores) in per_benchmark {
         if !PAPER_BENCHMARKS.contains(name) || entries.iter().any(|e| e.benchmark == *name) {
             continue;
         }
         let (value, samples, subsampled) = paper_benchmark_score(scores, cap, seed);
-        entries.push(SuiteEntry { benchmark: name.to_string(), value, samples, subsampled });
+        entries.push(SuiteEntry {
+            benchmark: name.to_string(),
+            value,
+            samples,
+            subsampled,
+        });
     }
     finish(Protocol::Paper, entries)
 }

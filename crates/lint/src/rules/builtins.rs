@@ -33,7 +33,7 @@ const FORBIDDEN_BUILTINS: &[(&str, &str)] = &[
     ),
     (
         "open",
-        "the kernel has no file access: the inputs are already loaded in InputImages and \
+        "files are not needed here: the inputs are already loaded in InputImages and \
          Metadata, and variables persist between cells",
     ),
     (

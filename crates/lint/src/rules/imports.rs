@@ -163,8 +163,8 @@ fn module_hint(policy: &Policy, root: &str) -> String {
         "os" | "pathlib" | "shutil" | "glob" | "tempfile" | "io" | "fileinput" | "filecmp"
         | "zipfile" | "tarfile" | "gzip" | "bz2" | "lzma" | "csv" | "sqlite3" | "shelve"
         | "dbm" | "codecs" | "mmap" | "posix" | "nt" => {
-            "the kernel has no file access: the inputs are already loaded in InputImages and \
-             Metadata, and variables persist between cells"
+            "files and the host system are not needed here: the inputs are already loaded in \
+             InputImages and Metadata, and variables persist between cells"
         }
         "sys" | "builtins" | "importlib" | "imp" | "runpy" | "code" | "codeop" | "inspect"
         | "gc" | "ctypes" | "cffi" | "marshal" | "types" | "dis" | "ast" | "traceback"

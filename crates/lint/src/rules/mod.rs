@@ -412,7 +412,10 @@ impl<'a> Checker<'a> {
             Expr::SetComp(comp) => self.visit_comprehension_scope(&comp.generators, &[&comp.elt]),
             Expr::Generator(comp) => self.visit_comprehension_scope(&comp.generators, &[&comp.elt]),
             Expr::DictComp(comp) => {
-                self.visit_comprehension_scope(&comp.generators, &[&comp.key, &comp.value]);
+                let mut parts: Vec<&Expr> = Vec::with_capacity(2);
+                parts.extend(comp.key.as_deref());
+                parts.push(&comp.value);
+                self.visit_comprehension_scope(&comp.generators, &parts);
             }
             _ => visitor::walk_expr(self, expr),
         }

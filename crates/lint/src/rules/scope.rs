@@ -248,7 +248,7 @@ impl<'a> Visitor<'a> for Collector {
     }
 
     fn visit_pattern(&mut self, pattern: &'a Pattern) {
-        for name in pattern_capture(pattern) {
+        if let Some(name) = pattern_capture(pattern) {
             self.bind(&name.id, name.start());
         }
         with_stack(|| visitor::walk_pattern(self, pattern));

@@ -29,6 +29,11 @@ pub enum Reply {
         interval: Duration,
         stall: bool,
     },
+    /// A 200 with this body and content type (none when `None`).
+    Raw {
+        content_type: Option<&'static str>,
+        body: String,
+    },
 }
 
 pub fn json_reply(status: u16, body: Value) -> Reply {
@@ -51,10 +56,21 @@ pub fn completion(content: &str) -> Value {
 pub fn sse_frames(pieces: &[&str]) -> Vec<String> {
     let mut frames: Vec<String> = pieces
         .iter()
-        .map(|p| format!("data: {}\n\n", json!({"choices": [{"index": 0, "delta": {"content": p}, "finish_reason": null}]})))
+        .map(|p| {
+            format!(
+                "data: {}\n\n",
+                json!({"choices": [{"index": 0, "delta": {"content": p}, "finish_reason": null}]})
+            )
+        })
         .collect();
-    frames.push(format!("data: {}\n\n", json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})));
-    frames.push(format!("data: {}\n\n", json!({"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": pieces.len()}})));
+    frames.push(format!(
+        "data: {}\n\n",
+        json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    ));
+    frames.push(format!(
+        "data: {}\n\n",
+        json!({"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": pieces.len()}})
+    ));
     frames.push("data: [DONE]\n\n".into());
     frames
 }
@@ -77,7 +93,15 @@ impl FaultServer {
     pub async fn start(
         handler: impl Fn(usize, &Value, &HeaderMap) -> Reply + Send + Sync + 'static,
     ) -> FaultServer {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on("127.0.0.1:0", handler).await
+    }
+
+    /// On a given address (to bring a "restarted" server back on a dead server's port).
+    pub async fn start_on(
+        addr: &str,
+        handler: impl Fn(usize, &Value, &HeaderMap) -> Reply + Send + Sync + 'static,
+    ) -> FaultServer {
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let hits = Arc::new(AtomicUsize::new(0));
         let st = Arc::new(St {
@@ -122,26 +146,31 @@ async fn handle(State(st): State<Arc<St>>, headers: HeaderMap, body: Bytes) -> R
             body,
             headers,
         } => {
-            let mut resp = (
-                StatusCode::from_u16(status).unwrap(),
-                axum::Json(body),
-            )
-                .into_response();
+            let mut resp =
+                (StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response();
             for (k, v) in headers {
                 resp.headers_mut().insert(k, v.parse().unwrap());
             }
             resp
+        }
+        Reply::Raw { content_type, body } => {
+            let mut builder = Response::builder();
+            if let Some(ct) = content_type {
+                builder = builder.header(header::CONTENT_TYPE, ct);
+            }
+            builder.body(Body::from(body)).unwrap()
         }
         Reply::Sse {
             frames,
             interval,
             stall,
         } => {
-            let timed = futures_util::stream::unfold(frames.into_iter(), move |mut it| async move {
-                let frame = it.next()?;
-                tokio::time::sleep(interval).await;
-                Some((Ok::<_, std::convert::Infallible>(frame), it))
-            });
+            let timed =
+                futures_util::stream::unfold(frames.into_iter(), move |mut it| async move {
+                    let frame = it.next()?;
+                    tokio::time::sleep(interval).await;
+                    Some((Ok::<_, std::convert::Infallible>(frame), it))
+                });
             let body = if stall {
                 Body::from_stream(timed.chain(futures_util::stream::pending()))
             } else {

@@ -13,7 +13,11 @@ use super::{Aggregation, Scored, Summary};
 
 /// Arithmetic mean as a float; 0.0 for an empty input (the original's `mean_or_zero`).
 pub fn mean_or_zero(values: &[f64]) -> f64 {
-    if values.is_empty() { 0.0 } else { values.iter().sum::<f64>() / values.len() as f64 }
+    if values.is_empty() {
+        0.0
+    } else {
+        values.iter().sum::<f64>() / values.len() as f64
+    }
 }
 
 /// Running sum and count.
@@ -30,7 +34,11 @@ impl Tally {
     }
 
     pub fn mean(&self) -> f64 {
-        if self.n == 0 { 0.0 } else { self.sum / self.n as f64 }
+        if self.n == 0 {
+            0.0
+        } else {
+            self.sum / self.n as f64
+        }
     }
 }
 
@@ -57,7 +65,10 @@ impl Tallies {
     pub fn to_json(&self, scale: f64) -> Value {
         let mut m = Map::new();
         for (k, t) in &self.0 {
-            m.insert(k.clone(), json!({"accuracy": t.mean() * scale, "correct": t.sum, "total": t.n}));
+            m.insert(
+                k.clone(),
+                json!({"accuracy": t.mean() * scale, "correct": t.sum, "total": t.n}),
+            );
         }
         Value::Object(m)
     }
@@ -68,7 +79,11 @@ pub(crate) type Breakdown<'f> = (&'static str, &'f dyn Fn(&Scored<'_>) -> Option
 
 /// Micro average over the samples whose `score` is `Some`, with `total_samples`, `correct_samples`,
 /// `overall_accuracy` and one object per breakdown.
-pub(crate) fn micro(benchmark: &'static str, scored: &[Scored<'_>], breakdowns: &[Breakdown<'_>]) -> Summary {
+pub(crate) fn micro(
+    benchmark: &'static str,
+    scored: &[Scored<'_>],
+    breakdowns: &[Breakdown<'_>],
+) -> Summary {
     let mut all = Tally::default();
     let mut groups: Vec<Tallies> = vec![Tallies::default(); breakdowns.len()];
     for s in scored {

@@ -32,7 +32,11 @@ impl Benchmark for CvBench {
         if is_yes_no(&options) {
             let got = cvbench_yes_no(s.prediction);
             let want = py_strip(rstrip_dots(py_strip(&gt))).to_lowercase();
-            return Ok(SampleScore::binary(!got.is_empty() && got == want, got, cat));
+            return Ok(SampleScore::binary(
+                !got.is_empty() && got == want,
+                got,
+                cat,
+            ));
         }
         let got = cvbench_mc(s.prediction, &options);
         let ok = !got.is_empty() && got == py_strip(&gt).to_uppercase();
@@ -41,7 +45,10 @@ impl Benchmark for CvBench {
 
     fn aggregate(&self, scored: &[Scored<'_>]) -> Result<Summary, ScoreError> {
         let mut summary = micro(NAME, scored, &[("by_task_type", &by_category)]);
-        summary.fields.insert("overall_accuracy_pct".into(), json!(summary.headline * 100.0));
+        summary.fields.insert(
+            "overall_accuracy_pct".into(),
+            json!(summary.headline * 100.0),
+        );
         Ok(summary)
     }
 }

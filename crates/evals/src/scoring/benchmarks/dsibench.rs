@@ -43,8 +43,12 @@ fn dsi_category(s: &Sample<'_>) -> String {
 }
 
 fn augmentation(s: &Scored<'_>) -> Option<String> {
-    text(s.sample.truth, &["augmentation", "aug"])
-        .or_else(|| s.sample.sample_id.split_once("__").map(|(a, _)| a.to_string()))
+    text(s.sample.truth, &["augmentation", "aug"]).or_else(|| {
+        s.sample
+            .sample_id
+            .split_once("__")
+            .map(|(a, _)| a.to_string())
+    })
 }
 
 impl Benchmark for DsiBench {
@@ -57,16 +61,37 @@ impl Benchmark for DsiBench {
     }
 
     fn score(&self, s: &Sample<'_>) -> Result<SampleScore, ScoreError> {
-        let gt = py_strip(&require_text(s.truth, &["GT", "answer"], NAME, s.sample_id)?).to_uppercase();
+        let gt = py_strip(&require_text(
+            s.truth,
+            &["GT", "answer"],
+            NAME,
+            s.sample_id,
+        )?)
+        .to_uppercase();
         let got = dsi(s.prediction);
-        Ok(SampleScore::binary(!got.is_empty() && got == gt, got, dsi_category(s)))
+        Ok(SampleScore::binary(
+            !got.is_empty() && got == gt,
+            got,
+            dsi_category(s),
+        ))
     }
 
     fn aggregate(&self, scored: &[Scored<'_>]) -> Result<Summary, ScoreError> {
-        let mut summary =
-            micro(NAME, scored, &[("by_category", &by_category), ("by_augmentation", &augmentation)]);
-        let failed = scored.iter().filter(|s| s.score.extracted.is_empty()).count();
-        summary.fields.insert("failed_extractions".into(), json!(failed));
+        let mut summary = micro(
+            NAME,
+            scored,
+            &[
+                ("by_category", &by_category),
+                ("by_augmentation", &augmentation),
+            ],
+        );
+        let failed = scored
+            .iter()
+            .filter(|s| s.score.extracted.is_empty())
+            .count();
+        summary
+            .fields
+            .insert("failed_extractions".into(), json!(failed));
         Ok(summary)
     }
 }

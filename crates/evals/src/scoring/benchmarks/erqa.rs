@@ -35,13 +35,25 @@ impl Benchmark for Erqa {
     fn score(&self, s: &Sample<'_>) -> Result<SampleScore, ScoreError> {
         let gt = require_text(s.truth, &["answer"], NAME, s.sample_id)?;
         let cat = category(s.question_type, s.truth, &["question_type"]);
-        Ok(SampleScore::binary(erqa_match(s.prediction, &gt), erqa_normalize(s.prediction), cat))
+        Ok(SampleScore::binary(
+            erqa_match(s.prediction, &gt),
+            erqa_normalize(s.prediction),
+            cat,
+        ))
     }
 
     fn aggregate(&self, scored: &[Scored<'_>]) -> Result<Summary, ScoreError> {
         let images = |s: &Scored<'_>| {
-            image_count(s.sample.truth).map(|n| if n > 1 { "multi_image" } else { "single_image" }.to_string())
+            image_count(s.sample.truth)
+                .map(|n| if n > 1 { "multi_image" } else { "single_image" }.to_string())
         };
-        Ok(micro(NAME, scored, &[("by_question_type", &by_category), ("by_image_count", &images)]))
+        Ok(micro(
+            NAME,
+            scored,
+            &[
+                ("by_question_type", &by_category),
+                ("by_image_count", &images),
+            ],
+        ))
     }
 }

@@ -21,7 +21,10 @@ const NAME: &str = "mindcube";
 /// The setting of a MindCube id, checked as substrings in the original's order:
 /// around → rotation → translation → among → other.
 pub fn mindcube_setting(id: &str) -> &'static str {
-    ["around", "rotation", "translation", "among"].into_iter().find(|k| id.contains(k)).unwrap_or("other")
+    ["around", "rotation", "translation", "among"]
+        .into_iter()
+        .find(|k| id.contains(k))
+        .unwrap_or("other")
 }
 
 /// A ground truth such as "C" or "C. behind" → "C"; anything else stays as stripped text.
@@ -45,23 +48,37 @@ impl Benchmark for MindCube {
     }
 
     fn score(&self, s: &Sample<'_>) -> Result<SampleScore, ScoreError> {
-        let gt = gt_letter(&require_text(s.truth, &["gt_answer", "answer"], NAME, s.sample_id)?);
+        let gt = gt_letter(&require_text(
+            s.truth,
+            &["gt_answer", "answer"],
+            NAME,
+            s.sample_id,
+        )?);
         let setting = if s.question_type.is_empty() {
-            text(s.truth, &["setting"])
-                .unwrap_or_else(|| mindcube_setting(&text(s.truth, &["id"]).unwrap_or_else(|| s.sample_id.to_string())).to_string())
+            text(s.truth, &["setting"]).unwrap_or_else(|| {
+                mindcube_setting(&text(s.truth, &["id"]).unwrap_or_else(|| s.sample_id.to_string()))
+                    .to_string()
+            })
         } else {
             s.question_type.to_string()
         };
         let got = mindcube(s.prediction);
         let v = f64::from(u8::from(!got.is_empty() && got == gt));
         let score = (setting != "translation").then_some(v);
-        Ok(SampleScore { result: Some(v), score, extracted: got, category: setting })
+        Ok(SampleScore {
+            result: Some(v),
+            score,
+            extracted: got,
+            category: setting,
+        })
     }
 
     fn aggregate(&self, scored: &[Scored<'_>]) -> Result<Summary, ScoreError> {
         let mut summary = micro(NAME, scored, &[("by_setting", &by_category)]);
         let excluded = scored.iter().filter(|s| s.score.score.is_none()).count();
-        summary.fields.insert("excluded_translation_samples".into(), json!(excluded));
+        summary
+            .fields
+            .insert("excluded_translation_samples".into(), json!(excluded));
         Ok(summary)
     }
 }

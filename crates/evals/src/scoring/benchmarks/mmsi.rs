@@ -11,7 +11,11 @@ use crate::scoring::extract::mmsi::mmsi;
 use crate::scoring::pytext::py_strip;
 use crate::scoring::record::{category, require_text};
 
-fn score_letter(bench: &'static str, s: &Sample<'_>, cat: String) -> Result<SampleScore, ScoreError> {
+fn score_letter(
+    bench: &'static str,
+    s: &Sample<'_>,
+    cat: String,
+) -> Result<SampleScore, ScoreError> {
     let gt = require_text(s.truth, &["answer"], bench, s.sample_id)?;
     let got = mmsi(s.prediction);
     let ok = !got.is_empty() && got == py_strip(&gt).to_uppercase();
@@ -39,12 +43,20 @@ impl Benchmark for Mmsi {
     }
 
     fn score(&self, s: &Sample<'_>) -> Result<SampleScore, ScoreError> {
-        score_letter(MMSI, s, category(s.question_type, s.truth, &["question_type"]))
+        score_letter(
+            MMSI,
+            s,
+            category(s.question_type, s.truth, &["question_type"]),
+        )
     }
 
     fn aggregate(&self, scored: &[Scored<'_>]) -> Result<Summary, ScoreError> {
         let subset = |s: &Scored<'_>| Some(mmsi_subset(&s.score.category));
-        Ok(micro(MMSI, scored, &[("by_subset", &subset), ("by_question_type", &by_category)]))
+        Ok(micro(
+            MMSI,
+            scored,
+            &[("by_subset", &subset), ("by_question_type", &by_category)],
+        ))
     }
 }
 
@@ -69,9 +81,18 @@ impl Benchmark for PaiBench {
     fn aggregate(&self, scored: &[Scored<'_>]) -> Result<Summary, ScoreError> {
         let cat = |s: &Scored<'_>| by_field(s, &["category"]).or_else(|| by_category(s));
         let sub = |s: &Scored<'_>| by_field(s, &["subcategory"]);
-        let mut summary = micro(PAI, scored, &[("by_category", &cat), ("by_subcategory", &sub)]);
-        let invalid = scored.iter().filter(|s| s.score.extracted.is_empty()).count();
-        summary.fields.insert("invalid_samples".into(), json!(invalid));
+        let mut summary = micro(
+            PAI,
+            scored,
+            &[("by_category", &cat), ("by_subcategory", &sub)],
+        );
+        let invalid = scored
+            .iter()
+            .filter(|s| s.score.extracted.is_empty())
+            .count();
+        summary
+            .fields
+            .insert("invalid_samples".into(), json!(invalid));
         Ok(summary)
     }
 }

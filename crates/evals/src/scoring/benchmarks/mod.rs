@@ -59,7 +59,12 @@ pub struct Sample<'a> {
 impl<'a> Sample<'a> {
     /// A sample whose category is read from the record.
     pub fn new(sample_id: &'a str, prediction: &'a str, truth: &'a Value) -> Self {
-        Sample { sample_id, prediction, truth, question_type: "" }
+        Sample {
+            sample_id,
+            prediction,
+            truth,
+            question_type: "",
+        }
     }
 
     /// The same sample with an explicit category key.
@@ -87,11 +92,20 @@ pub struct SampleScore {
 impl SampleScore {
     /// A sample whose `result` and aggregate contribution are the same value.
     pub fn same(value: f64, extracted: impl Into<String>, category: impl Into<String>) -> Self {
-        SampleScore { result: Some(value), score: Some(value), extracted: extracted.into(), category: category.into() }
+        SampleScore {
+            result: Some(value),
+            score: Some(value),
+            extracted: extracted.into(),
+            category: category.into(),
+        }
     }
 
     /// A 1/0 sample.
-    pub fn binary(correct: bool, extracted: impl Into<String>, category: impl Into<String>) -> Self {
+    pub fn binary(
+        correct: bool,
+        extracted: impl Into<String>,
+        category: impl Into<String>,
+    ) -> Self {
         Self::same(if correct { 1.0 } else { 0.0 }, extracted, category)
     }
 }
@@ -160,10 +174,18 @@ pub trait Benchmark: Send + Sync {
     fn evaluate(&self, samples: &[Sample<'_>]) -> Result<Evaluation, ScoreError> {
         let scored = samples
             .iter()
-            .map(|s| Ok(Scored { sample: *s, score: self.score(s)? }))
+            .map(|s| {
+                Ok(Scored {
+                    sample: *s,
+                    score: self.score(s)?,
+                })
+            })
             .collect::<Result<Vec<_>, ScoreError>>()?;
         let summary = self.aggregate(&scored)?;
-        Ok(Evaluation { scores: scored.into_iter().map(|s| s.score).collect(), summary })
+        Ok(Evaluation {
+            scores: scored.into_iter().map(|s| s.score).collect(),
+            summary,
+        })
     }
 }
 

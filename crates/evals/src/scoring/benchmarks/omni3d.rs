@@ -68,19 +68,30 @@ impl Benchmark for Omni3d {
             "float" => {
                 let gt = gt_number(s)?;
                 let (result, score) = match pred {
-                    Some(p) if p.is_finite() => {
-                        (f64::from(u8::from(omni3d_relative_error(p, gt) < 0.1)), omni3d_mra(p, gt))
-                    }
+                    Some(p) if p.is_finite() => (
+                        f64::from(u8::from(omni3d_relative_error(p, gt) < 0.1)),
+                        omni3d_mra(p, gt),
+                    ),
                     _ => (0.0, 0.0),
                 };
-                Ok(SampleScore { result: Some(result), score: Some(score), extracted, category: kind })
+                Ok(SampleScore {
+                    result: Some(result),
+                    score: Some(score),
+                    extracted,
+                    category: kind,
+                })
             }
             "str" => {
                 let gt = require_text(s.truth, &["answer"], NAME, s.sample_id)?;
                 let ok = py_strip(&extracted).to_lowercase() == py_strip(&gt).to_lowercase();
                 Ok(SampleScore::binary(ok, extracted, kind))
             }
-            _ => Err(invalid(s, "answer_type", &json!(kind), "expected float, int or str")),
+            _ => Err(invalid(
+                s,
+                "answer_type",
+                &json!(kind),
+                "expected float, int or str",
+            )),
         }
     }
 

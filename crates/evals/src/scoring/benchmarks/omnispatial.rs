@@ -66,6 +66,10 @@ impl Benchmark for OmniSpatial {
     fn aggregate(&self, scored: &[Scored<'_>]) -> Result<Summary, ScoreError> {
         let task = |s: &Scored<'_>| by_field(s, &["task_type"]).or_else(|| by_category(s));
         let sub = |s: &Scored<'_>| by_field(s, &["sub_task_type"]);
-        Ok(micro(NAME, scored, &[("by_task_type", &task), ("by_sub_task_type", &sub)]))
+        Ok(micro(
+            NAME,
+            scored,
+            &[("by_task_type", &task), ("by_sub_task_type", &sub)],
+        ))
     }
 }

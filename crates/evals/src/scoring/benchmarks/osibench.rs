@@ -20,8 +20,11 @@ pub(crate) struct OsiBench;
 const NAME: &str = "osibench";
 
 /// Multiple-choice categories.
-pub const OSI_MCQ_CATEGORIES: [&str; 3] =
-    ["trajectory_description", "relative_distance", "relative_direction_categorical_ordinal"];
+pub const OSI_MCQ_CATEGORIES: [&str; 3] = [
+    "trajectory_description",
+    "relative_distance",
+    "relative_direction_categorical_ordinal",
+];
 
 /// Numerical categories.
 pub const OSI_NUMERICAL_CATEGORIES: [&str; 6] = [
@@ -45,7 +48,9 @@ pub fn osi_zero_policy(category: &str) -> ZeroPolicy {
 
 /// A boxed number (first signed number inside the first box), else the first signed number anywhere.
 fn osi_number(text: &str) -> Option<f64> {
-    first_boxed(text).and_then(first_signed_number).or_else(|| first_signed_number(text))
+    first_boxed(text)
+        .and_then(first_signed_number)
+        .or_else(|| first_signed_number(text))
 }
 
 impl Benchmark for OsiBench {
@@ -71,7 +76,11 @@ impl Benchmark for OsiBench {
             let target = numeric_gt(NAME, s, &gt, "answer")?;
             let pred = osi_number(s.prediction);
             let v = pred.map_or(0.0, |p| mra10_with(p, target, osi_zero_policy(&cat)));
-            return Ok(SampleScore::same(v, pred.map(|p| p.to_string()).unwrap_or_default(), cat));
+            return Ok(SampleScore::same(
+                v,
+                pred.map(|p| p.to_string()).unwrap_or_default(),
+                cat,
+            ));
         }
         let got = vsi_mc(s.prediction);
         let ok = got.to_lowercase() == py_strip(&gt).to_lowercase();
@@ -84,8 +93,13 @@ impl Benchmark for OsiBench {
         for s in scored {
             per_cat.add(s.score.category.clone(), s.score.score.unwrap_or(0.0));
         }
-        summary.fields.insert("overall_accuracy_pct".into(), serde_json::json!(summary.headline * 100.0));
-        summary.fields.insert("by_category".into(), per_cat.to_json(100.0));
+        summary.fields.insert(
+            "overall_accuracy_pct".into(),
+            serde_json::json!(summary.headline * 100.0),
+        );
+        summary
+            .fields
+            .insert("by_category".into(), per_cat.to_json(100.0));
         Ok(summary)
     }
 }

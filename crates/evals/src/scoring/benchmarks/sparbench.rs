@@ -36,7 +36,9 @@ pub fn spar_family(task: &str) -> SparFamily {
     if task == "view_change_infer" {
         SparFamily::Vci
     } else if task.starts_with("depth_prediction_") || task.starts_with("distance_prediction_") {
-        SparFamily::Na { last: task.ends_with("_mv") }
+        SparFamily::Na {
+            last: task.ends_with("_mv"),
+        }
     } else {
         SparFamily::Mca
     }
@@ -93,8 +95,10 @@ impl Benchmark for SparBench {
         for (task, t) in &per_task.0 {
             levels.entry(spar_level(task)).or_default().push(t.mean());
         }
-        let level_json: serde_json::Map<String, serde_json::Value> =
-            levels.into_iter().map(|(k, v)| (k.to_string(), json!(mean_or_zero(&v) * 100.0))).collect();
+        let level_json: serde_json::Map<String, serde_json::Value> = levels
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), json!(mean_or_zero(&v) * 100.0)))
+            .collect();
         let mut fields = serde_json::Map::new();
         fields.insert("total_samples".into(), json!(scored.len()));
         fields.insert("overall_score".into(), json!(score));

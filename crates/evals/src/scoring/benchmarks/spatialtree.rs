@@ -22,11 +22,22 @@ pub(crate) struct SpatialTree;
 const NAME: &str = "spatialtree";
 
 /// Metric functions with no automatic score (LLM judge, masks, agents): the sample scores `None`.
-pub const UNSCOREABLE_METRICFUNCS: [&str; 6] =
-    ["gpteval", "cogmapeval", "affmask", "manipulateeval", "agenticnaveval", "gravityeval"];
+pub const UNSCOREABLE_METRICFUNCS: [&str; 6] = [
+    "gpteval",
+    "cogmapeval",
+    "affmask",
+    "manipulateeval",
+    "agenticnaveval",
+    "gravityeval",
+];
 
 /// Metric functions scored with MRA10 (zero target → 0).
-pub const MRA_METRICFUNCS: [&str; 4] = ["meanrelativeacc", "meanrelativeacc2", "angulardifference", "l2distance"];
+pub const MRA_METRICFUNCS: [&str; 4] = [
+    "meanrelativeacc",
+    "meanrelativeacc2",
+    "angulardifference",
+    "l2distance",
+];
 
 /// A field from the top level of the record, else from its `extra_info`.
 fn extra(truth: &Value, key: &str) -> Option<String> {
@@ -74,7 +85,12 @@ impl Benchmark for SpatialTree {
         let metric = extra(s.truth, "metricfunc").unwrap_or_default();
         let gt = require_text(s.truth, &["answer"], NAME, s.sample_id)?;
         if UNSCOREABLE_METRICFUNCS.contains(&metric.as_str()) {
-            return Ok(SampleScore { result: None, score: None, extracted: String::new(), category: qt });
+            return Ok(SampleScore {
+                result: None,
+                score: None,
+                extracted: String::new(),
+                category: qt,
+            });
         }
         if qt == "multiple-choice" {
             let got = spatialtree_mc(s.prediction);
@@ -91,7 +107,11 @@ impl Benchmark for SpatialTree {
                 reason: "MRA metric without a numeric ground truth",
             })?;
             let v = mra_or_zero(pred, Some(target));
-            return Ok(SampleScore::same(v, pred.map(|p| p.to_string()).unwrap_or_default(), qt));
+            return Ok(SampleScore::same(
+                v,
+                pred.map(|p| p.to_string()).unwrap_or_default(),
+                qt,
+            ));
         }
         if qt == "judge" {
             let got = spatialtree_judge(s.prediction);
@@ -100,7 +120,11 @@ impl Benchmark for SpatialTree {
         }
         let (p, t) = (py_float(s.prediction), py_float(&gt));
         if p.is_some() && t.is_some() {
-            return Ok(SampleScore::same(mra_or_zero(p, t), py_strip(s.prediction), qt));
+            return Ok(SampleScore::same(
+                mra_or_zero(p, t),
+                py_strip(s.prediction),
+                qt,
+            ));
         }
         let got = py_strip(s.prediction).to_lowercase();
         let ok = got == py_strip(&gt).to_lowercase();
@@ -123,16 +147,32 @@ impl Benchmark for SpatialTree {
             tallies[1].add(format!("{l0}/{l1}"), v);
             tallies[2].add(format!("{l0}/{l1}/{l2}"), v);
             tallies[3].add(s.score.category.clone(), v);
-            tallies[4].add(extra(t, "metricfunc").unwrap_or_else(|| "unknown".into()), v);
+            tallies[4].add(
+                extra(t, "metricfunc").unwrap_or_else(|| "unknown".into()),
+                v,
+            );
         }
-        let names = ["by_level", "by_level_category", "by_level_category_subcategory", "by_question_type", "by_metricfunc"];
+        let names = [
+            "by_level",
+            "by_level_category",
+            "by_level_category_subcategory",
+            "by_question_type",
+            "by_metricfunc",
+        ];
         for (name, t) in names.into_iter().zip(tallies.iter()) {
             summary.fields.insert(name.into(), t.to_json(1.0));
         }
         summary.total_samples = scored.len();
-        summary.fields.insert("total_samples".into(), json!(scored.len()));
-        summary.fields.insert("scored_samples".into(), json!(scored_n));
-        summary.fields.insert("overall_accuracy_pct".into(), json!(summary.headline * 100.0));
+        summary
+            .fields
+            .insert("total_samples".into(), json!(scored.len()));
+        summary
+            .fields
+            .insert("scored_samples".into(), json!(scored_n));
+        summary.fields.insert(
+            "overall_accuracy_pct".into(),
+            json!(summary.headline * 100.0),
+        );
         Ok(summary)
     }
 }

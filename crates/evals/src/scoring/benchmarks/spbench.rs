@@ -27,11 +27,20 @@ pub const SPBENCH_MCA_TYPES: [&str; 5] = [
 ];
 
 /// Numeric-answer question types.
-pub const SPBENCH_NA_TYPES: [&str; 4] =
-    ["object_abs_distance", "object_counting", "object_size_estimation", "room_size_estimation"];
+pub const SPBENCH_NA_TYPES: [&str; 4] = [
+    "object_abs_distance",
+    "object_counting",
+    "object_size_estimation",
+    "room_size_estimation",
+];
 
 /// Parses a numeric ground truth or reports which sample has a broken one.
-pub(crate) fn numeric_gt(bench: &'static str, s: &Sample<'_>, gt: &str, field: &'static str) -> Result<f64, ScoreError> {
+pub(crate) fn numeric_gt(
+    bench: &'static str,
+    s: &Sample<'_>,
+    gt: &str,
+    field: &'static str,
+) -> Result<f64, ScoreError> {
     py_float(gt).ok_or_else(|| ScoreError::InvalidField {
         benchmark: bench,
         sample_id: s.sample_id.to_string(),
@@ -42,7 +51,12 @@ pub(crate) fn numeric_gt(bench: &'static str, s: &Sample<'_>, gt: &str, field: &
 }
 
 /// Macro summary over question types with `overall_accuracy` and `overall_accuracy_pct`.
-pub(crate) fn macro_summary(bench: &'static str, per_type: &Tallies, overall: f64, total: usize) -> Summary {
+pub(crate) fn macro_summary(
+    bench: &'static str,
+    per_type: &Tallies,
+    overall: f64,
+    total: usize,
+) -> Summary {
     let mut fields = serde_json::Map::new();
     fields.insert("total_samples".into(), json!(total));
     fields.insert("overall_accuracy".into(), json!(overall));
@@ -83,7 +97,11 @@ impl Benchmark for SpBench {
             let target = numeric_gt(NAME, s, &gt, "ground_truth")?;
             let pred = number_word_or_first_unsigned(s.prediction);
             let v = pred.map_or(0.0, |p| mra10_with(p, target, ZeroPolicy::ScoreZero));
-            return Ok(SampleScore::same(v, pred.map(|p| p.to_string()).unwrap_or_default(), qt));
+            return Ok(SampleScore::same(
+                v,
+                pred.map(|p| p.to_string()).unwrap_or_default(),
+                qt,
+            ));
         }
         Ok(SampleScore::same(0.0, "", qt))
     }
@@ -93,6 +111,11 @@ impl Benchmark for SpBench {
         for s in scored {
             per_type.add(s.score.category.clone(), s.score.score.unwrap_or(0.0));
         }
-        Ok(macro_summary(NAME, &per_type, per_type.macro_mean(), scored.len()))
+        Ok(macro_summary(
+            NAME,
+            &per_type,
+            per_type.macro_mean(),
+            scored.len(),
+        ))
     }
 }

@@ -23,7 +23,10 @@ const NAME: &str = "synth";
 fn normalize_choice(text: &str) -> String {
     let t = py_strip(first_boxed(text).unwrap_or(text));
     let t = py_strip(t.trim_end_matches('.'));
-    let t = t.strip_prefix('(').and_then(|r| r.strip_suffix(')')).unwrap_or(t);
+    let t = t
+        .strip_prefix('(')
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or(t);
     py_strip(t).to_uppercase()
 }
 
@@ -48,7 +51,10 @@ impl Benchmark for Synth {
         let numeric = match text(s.truth, &["answer_type"]).as_deref() {
             Some("numeric") => true,
             Some("mcq") => false,
-            _ => matches!(field(s.truth, "answer"), Some(Value::Number(_))) || py_float(&gt).is_some(),
+            _ => {
+                matches!(field(s.truth, "answer"), Some(Value::Number(_)))
+                    || py_float(&gt).is_some()
+            }
         };
         if numeric {
             let target = py_float(&gt).ok_or_else(|| ScoreError::InvalidField {
@@ -60,7 +66,11 @@ impl Benchmark for Synth {
             })?;
             let pred = parse_number(s.prediction);
             let v = pred.map_or(0.0, |p| mra10(p, target));
-            return Ok(SampleScore::same(v, pred.map(|p| p.to_string()).unwrap_or_default(), cat));
+            return Ok(SampleScore::same(
+                v,
+                pred.map(|p| p.to_string()).unwrap_or_default(),
+                cat,
+            ));
         }
         let got = normalize_choice(s.prediction);
         let ok = !got.is_empty() && got == normalize_choice(&gt);

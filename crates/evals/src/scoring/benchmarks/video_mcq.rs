@@ -31,15 +31,26 @@ impl Benchmark for MmsiVideo {
     }
 
     fn score(&self, s: &Sample<'_>) -> Result<SampleScore, ScoreError> {
-        let gt = py_strip(&require_text(s.truth, &["ground_truth", "answer"], MMSIVIDEO, s.sample_id)?).to_uppercase();
+        let gt = py_strip(&require_text(
+            s.truth,
+            &["ground_truth", "answer"],
+            MMSIVIDEO,
+            s.sample_id,
+        )?)
+        .to_uppercase();
         let got = base(s.prediction);
         let cat = category(s.question_type, s.truth, &["type"]);
         Ok(SampleScore::binary(!got.is_empty() && got == gt, got, cat))
     }
 
     fn aggregate(&self, scored: &[Scored<'_>]) -> Result<Summary, ScoreError> {
-        let cat = |s: &Scored<'_>| Some(by_field(s, &["category"]).unwrap_or_else(|| "Other".into()));
-        Ok(micro(MMSIVIDEO, scored, &[("by_type", &by_category), ("by_category", &cat)]))
+        let cat =
+            |s: &Scored<'_>| Some(by_field(s, &["category"]).unwrap_or_else(|| "Other".into()));
+        Ok(micro(
+            MMSIVIDEO,
+            scored,
+            &[("by_type", &by_category), ("by_category", &cat)],
+        ))
     }
 }
 
@@ -61,14 +72,26 @@ impl Benchmark for VideoMme {
     fn score(&self, s: &Sample<'_>) -> Result<SampleScore, ScoreError> {
         let gt = require_text(s.truth, &["answer"], VIDEOMME, s.sample_id)?;
         let cat = category(s.question_type, s.truth, &["task_type"]);
-        Ok(SampleScore::binary(base_match(s.prediction, &gt), base(s.prediction), cat))
+        Ok(SampleScore::binary(
+            base_match(s.prediction, &gt),
+            base(s.prediction),
+            cat,
+        ))
     }
 
     fn aggregate(&self, scored: &[Scored<'_>]) -> Result<Summary, ScoreError> {
         let duration = |s: &Scored<'_>| by_field(s, &["duration"]);
         let domain = |s: &Scored<'_>| by_field(s, &["domain"]);
         let task = |s: &Scored<'_>| by_field(s, &["task_type"]).or_else(|| by_category(s));
-        Ok(micro(VIDEOMME, scored, &[("by_duration", &duration), ("by_domain", &domain), ("by_task_type", &task)]))
+        Ok(micro(
+            VIDEOMME,
+            scored,
+            &[
+                ("by_duration", &duration),
+                ("by_domain", &domain),
+                ("by_task_type", &task),
+            ],
+        ))
     }
 }
 
@@ -84,7 +107,9 @@ fn perceptioncomp_gt(s: &Sample<'_>) -> Result<String, ScoreError> {
     {
         return Ok(char::from(b'A' + i as u8).to_string());
     }
-    if let Some(t) = text(s.truth, &["answer_id"]).and_then(|t| py_strip(&t).parse::<u8>().ok()).filter(|i| *i < 26)
+    if let Some(t) = text(s.truth, &["answer_id"])
+        .and_then(|t| py_strip(&t).parse::<u8>().ok())
+        .filter(|i| *i < 26)
     {
         return Ok(char::from(b'A' + t).to_string());
     }
@@ -105,11 +130,22 @@ impl Benchmark for PerceptionComp {
         let gt = perceptioncomp_gt(s)?;
         let got = perceptioncomp(s.prediction);
         let cat = category(s.question_type, s.truth, &["category"]);
-        Ok(SampleScore::binary(!got.is_empty() && got.to_uppercase() == gt, got, cat))
+        Ok(SampleScore::binary(
+            !got.is_empty() && got.to_uppercase() == gt,
+            got,
+            cat,
+        ))
     }
 
     fn aggregate(&self, scored: &[Scored<'_>]) -> Result<Summary, ScoreError> {
         let difficulty = |s: &Scored<'_>| by_field(s, &["difficulty"]);
-        Ok(micro(PERCEPTIONCOMP, scored, &[("by_category", &by_category), ("by_difficulty", &difficulty)]))
+        Ok(micro(
+            PERCEPTIONCOMP,
+            scored,
+            &[
+                ("by_category", &by_category),
+                ("by_difficulty", &difficulty),
+            ],
+        ))
     }
 }

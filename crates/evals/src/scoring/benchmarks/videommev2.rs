@@ -135,9 +135,16 @@ fn natural_cmp(a: &str, b: &str) -> Ordering {
 
 /// Groups of indices into `scored`, as described in the module doc.
 fn form_groups(scored: &[Scored<'_>]) -> Vec<Vec<usize>> {
-    let videos: Option<Vec<String>> = scored.iter().map(|s| text(s.sample.truth, &["video_id"])).collect();
+    let videos: Option<Vec<String>> = scored
+        .iter()
+        .map(|s| text(s.sample.truth, &["video_id"]))
+        .collect();
     let Some(videos) = videos else {
-        return (0..scored.len()).collect::<Vec<_>>().chunks(4).map(<[usize]>::to_vec).collect();
+        return (0..scored.len())
+            .collect::<Vec<_>>()
+            .chunks(4)
+            .map(<[usize]>::to_vec)
+            .collect();
     };
     let mut order: Vec<&str> = Vec::new();
     let mut groups: std::collections::HashMap<&str, Vec<usize>> = Default::default();
@@ -154,9 +161,13 @@ fn form_groups(scored: &[Scored<'_>]) -> Vec<Vec<usize>> {
         .into_iter()
         .map(|v| {
             let mut g = groups.remove(v).unwrap_or_default();
-            let ids: Option<Vec<String>> = g.iter().map(|&i| text(scored[i].sample.truth, &["question_id"])).collect();
+            let ids: Option<Vec<String>> = g
+                .iter()
+                .map(|&i| text(scored[i].sample.truth, &["question_id"]))
+                .collect();
             if let Some(ids) = ids {
-                let mut paired: Vec<(String, usize)> = ids.into_iter().zip(g.iter().copied()).collect();
+                let mut paired: Vec<(String, usize)> =
+                    ids.into_iter().zip(g.iter().copied()).collect();
                 paired.sort_by(|a, b| natural_cmp(&a.0, &b.0));
                 g = paired.into_iter().map(|(_, i)| i).collect();
             }
@@ -165,8 +176,19 @@ fn form_groups(scored: &[Scored<'_>]) -> Vec<Vec<usize>> {
         .collect()
 }
 
-fn invalid(sample_id: &str, field: &'static str, value: String, reason: &'static str) -> ScoreError {
-    ScoreError::InvalidField { benchmark: NAME, sample_id: sample_id.to_string(), field, value, reason }
+fn invalid(
+    sample_id: &str,
+    field: &'static str,
+    value: String,
+    reason: &'static str,
+) -> ScoreError {
+    ScoreError::InvalidField {
+        benchmark: NAME,
+        sample_id: sample_id.to_string(),
+        field,
+        value,
+        reason,
+    }
 }
 
 /// Mean of a tally scaled from 0–100 to 0–1.
@@ -175,7 +197,11 @@ fn frac(t: &Tally) -> f64 {
 }
 
 fn tallies_json(t: &Tallies) -> Value {
-    Value::Object(t.0.iter().map(|(k, v)| (k.clone(), json!(frac(v)))).collect())
+    Value::Object(
+        t.0.iter()
+            .map(|(k, v)| (k.clone(), json!(frac(v))))
+            .collect(),
+    )
 }
 
 impl Benchmark for VideoMmeV2 {
@@ -200,13 +226,23 @@ impl Benchmark for VideoMmeV2 {
             0.0
         };
         let cat = category(s.question_type, s.truth, &["second_head"]);
-        Ok(SampleScore { result: Some(result), score: Some(result.max(0.0)), extracted: got, category: cat })
+        Ok(SampleScore {
+            result: Some(result),
+            score: Some(result.max(0.0)),
+            extracted: got,
+            category: cat,
+        })
     }
 
     fn aggregate(&self, scored: &[Scored<'_>]) -> Result<Summary, ScoreError> {
-        let (mut all, mut relevance, mut relevance_linear, mut logic) =
-            (Tally::default(), Tally::default(), Tally::default(), Tally::default());
-        let (mut levels, mut second, mut third) = (Tallies::default(), Tallies::default(), Tallies::default());
+        let (mut all, mut relevance, mut relevance_linear, mut logic) = (
+            Tally::default(),
+            Tally::default(),
+            Tally::default(),
+            Tally::default(),
+        );
+        let (mut levels, mut second, mut third) =
+            (Tallies::default(), Tallies::default(), Tallies::default());
         let mut incomplete = 0usize;
         for group in form_groups(scored) {
             let Ok(idx) = <[usize; 4]>::try_from(group.as_slice()) else {
@@ -226,13 +262,25 @@ impl Benchmark for VideoMmeV2 {
                 Some(GroupType::Logic) => {
                     let st = text(last.truth, &["group_structure"]).unwrap_or_default();
                     let structure = GroupStructure::parse(&st).ok_or_else(|| {
-                        invalid(last.sample_id, "group_structure", st.clone(), "unknown logic group structure")
+                        invalid(
+                            last.sample_id,
+                            "group_structure",
+                            st.clone(),
+                            "unknown logic group structure",
+                        )
                     })?;
                     let v = logic_group_score(correct, structure);
                     logic.add(v);
                     v
                 }
-                None => return Err(invalid(last.sample_id, "group_type", gtype, "expected relevance or logic")),
+                None => {
+                    return Err(invalid(
+                        last.sample_id,
+                        "group_type",
+                        gtype,
+                        "expected relevance or logic",
+                    ));
+                }
             };
             all.add(value);
             if let Some(level) = text(last.truth, &["level"]) {
@@ -245,7 +293,11 @@ impl Benchmark for VideoMmeV2 {
                 third.add(h, value);
             }
         }
-        let valid: Vec<f64> = scored.iter().filter_map(|s| s.score.result).filter(|r| *r >= 0.0).collect();
+        let valid: Vec<f64> = scored
+            .iter()
+            .filter_map(|s| s.score.result)
+            .filter(|r| *r >= 0.0)
+            .collect();
         let simple = super::aggregate::mean_or_zero(&valid);
         let overall = frac(&all);
         let mut fields = Map::new();
@@ -255,9 +307,15 @@ impl Benchmark for VideoMmeV2 {
         fields.insert("simple_accuracy".into(), json!(simple));
         fields.insert("num_groups".into(), json!(all.n));
         fields.insert("incomplete_groups".into(), json!(incomplete));
-        fields.insert("invalid_extractions".into(), json!(scored.len() - valid.len()));
+        fields.insert(
+            "invalid_extractions".into(),
+            json!(scored.len() - valid.len()),
+        );
         fields.insert("relevance_score".into(), json!(frac(&relevance)));
-        fields.insert("relevance_linear_score".into(), json!(frac(&relevance_linear)));
+        fields.insert(
+            "relevance_linear_score".into(),
+            json!(frac(&relevance_linear)),
+        );
         fields.insert("logic_score".into(), json!(frac(&logic)));
         for (k, t) in &levels.0 {
             fields.insert(k.clone(), json!(frac(t)));

@@ -26,11 +26,18 @@ pub const VSI_MCA_TYPES: [&str; 6] = [
 ];
 
 /// VSI-Bench numeric types.
-pub const VSI_NA_TYPES: [&str; 4] =
-    ["object_abs_distance", "object_counting", "object_size_estimation", "room_size_estimation"];
+pub const VSI_NA_TYPES: [&str; 4] = [
+    "object_abs_distance",
+    "object_counting",
+    "object_size_estimation",
+    "room_size_estimation",
+];
 
-const DIRECTION_TYPES: [&str; 3] =
-    ["object_rel_direction_easy", "object_rel_direction_medium", "object_rel_direction_hard"];
+const DIRECTION_TYPES: [&str; 3] = [
+    "object_rel_direction_easy",
+    "object_rel_direction_medium",
+    "object_rel_direction_hard",
+];
 
 /// VSI-Bench, in its debiased (`vsibench_unbiased`, the paper's) or original (`vsibench`) variant; both
 /// score identically, only the data differs.
@@ -40,8 +47,14 @@ pub(crate) struct VsiBench {
 }
 
 impl VsiBench {
-    pub(crate) const UNBIASED: VsiBench = VsiBench { key: "vsibench_unbiased", display: "VSI-Bench-U" };
-    pub(crate) const ORIGINAL: VsiBench = VsiBench { key: "vsibench", display: "VSI-Bench" };
+    pub(crate) const UNBIASED: VsiBench = VsiBench {
+        key: "vsibench_unbiased",
+        display: "VSI-Bench-U",
+    };
+    pub(crate) const ORIGINAL: VsiBench = VsiBench {
+        key: "vsibench",
+        display: "VSI-Bench",
+    };
 }
 
 impl Benchmark for VsiBench {
@@ -67,7 +80,11 @@ impl Benchmark for VsiBench {
             let target = numeric_gt(self.key, s, &gt, "ground_truth")?;
             let pred = first_token_float(s.prediction);
             let v = pred.map_or(0.0, |p| mra10_with(p, target, ZeroPolicy::ScoreZero));
-            return Ok(SampleScore::same(v, pred.map(|p| p.to_string()).unwrap_or_default(), qt));
+            return Ok(SampleScore::same(
+                v,
+                pred.map(|p| p.to_string()).unwrap_or_default(),
+                qt,
+            ));
         }
         Ok(SampleScore::same(0.0, "", qt))
     }
@@ -80,8 +97,11 @@ impl Benchmark for VsiBench {
             per_type.add(s.score.category.clone(), s.score.score.unwrap_or(0.0));
         }
         let mut tasks: Vec<(String, f64)> = Vec::new();
-        let dirs: Vec<f64> =
-            DIRECTION_TYPES.iter().filter_map(|t| per_type.get(t)).map(|t| t.mean()).collect();
+        let dirs: Vec<f64> = DIRECTION_TYPES
+            .iter()
+            .filter_map(|t| per_type.get(t))
+            .map(|t| t.mean())
+            .collect();
         if !dirs.is_empty() {
             tasks.push(("object_rel_direction".into(), mean_or_zero(&dirs)));
         }
@@ -94,7 +114,9 @@ impl Benchmark for VsiBench {
         let mut summary = macro_summary(self.key, &per_type, overall, scored.len());
         let task_json: serde_json::Map<String, serde_json::Value> =
             tasks.into_iter().map(|(k, v)| (k, json!(v))).collect();
-        summary.fields.insert("task_scores".into(), serde_json::Value::Object(task_json));
+        summary
+            .fields
+            .insert("task_scores".into(), serde_json::Value::Object(task_json));
         Ok(summary)
     }
 }

@@ -51,10 +51,7 @@ pub fn omnispatial(text: &str) -> char {
     if let [c @ b'A'..=b'D'] = b.as_bytes() {
         return *c as char;
     }
-    match py_strip(text).chars().next() {
-        Some(c @ 'A'..='D') => c,
-        _ => 'A',
-    }
+    py_strip(text).chars().next().filter(|c| ('A'..='D').contains(c)).unwrap_or('A')
 }
 
 #[cfg(test)]

@@ -20,9 +20,15 @@ fn wrap(c: char) -> String {
 
 /// The single distinct "(X)" in `text`, if exactly one letter appears in parentheses (repeats allowed).
 fn unique_paren(text: &str) -> Option<char> {
-    let mut letters = PAREN.captures_iter(text).filter_map(|c| c.get(1)).map(|m| m.as_str());
+    let mut letters = PAREN
+        .captures_iter(text)
+        .filter_map(|c| c.get(1))
+        .map(|m| m.as_str());
     let first = letters.next()?;
-    letters.all(|l| l == first).then(|| first.chars().next()).flatten()
+    letters
+        .all(|l| l == first)
+        .then(|| first.chars().next())
+        .flatten()
 }
 
 /// BLINK chain (upper-case A–E):
@@ -46,7 +52,11 @@ pub fn blink(text: &str) -> String {
     if let Some(c) = unique_paren(text) {
         return wrap(c);
     }
-    let last_paragraph = BLANK_LINE.split(t).filter(|p| !py_strip(p).is_empty()).last().unwrap_or("");
+    let last_paragraph = BLANK_LINE
+        .split(t)
+        .filter(|p| !py_strip(p).is_empty())
+        .last()
+        .unwrap_or("");
     if let Some(c) = unique_paren(last_paragraph) {
         return wrap(c);
     }
@@ -62,7 +72,10 @@ pub fn blink(text: &str) -> String {
 /// Ground truth normalised to "(X)": "A", "(A)" and " (a) " all become "(A)".
 pub fn blink_ground_truth(gt: &str) -> String {
     let t = py_strip(gt);
-    let inner = t.strip_prefix('(').and_then(|r| r.strip_suffix(')')).unwrap_or(t);
+    let inner = t
+        .strip_prefix('(')
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or(t);
     format!("({})", py_strip(inner).to_ascii_uppercase())
 }
 

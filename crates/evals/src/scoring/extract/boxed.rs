@@ -78,7 +78,11 @@ pub fn boxed_letter(content: &str, last: char, case_insensitive: bool) -> Option
     if chars.next().is_some() {
         return None;
     }
-    let up = if case_insensitive { c.to_ascii_uppercase() } else { c };
+    let up = if case_insensitive {
+        c.to_ascii_uppercase()
+    } else {
+        c
+    };
     ('A'..=last).contains(&up).then_some(up)
 }
 
@@ -98,7 +102,10 @@ mod tests {
 
     #[test]
     fn boxes() {
-        assert_eq!(boxed_all(r"x \boxed{A} y \boxed{\text{B}} z"), vec!["A", r"\text{B}"]);
+        assert_eq!(
+            boxed_all(r"x \boxed{A} y \boxed{\text{B}} z"),
+            vec!["A", r"\text{B}"]
+        );
         assert_eq!(boxed_all(r"\boxed{A"), Vec::<&str>::new());
         assert_eq!(last_boxed(r"\boxed{1}\boxed{2}"), Some("2"));
         assert_eq!(boxed_letter(" (b). ", 'D', true), Some('B'));

@@ -25,8 +25,15 @@ pub fn is_yes_no(options: &[String]) -> bool {
 /// Yes/no: the first `\b(yes|no)\b` (case-insensitive) inside the last `<answer>…</answer>`, or in the
 /// whole text when there is no tag; lower-cased, "" when absent.
 pub fn cvbench_yes_no(text: &str) -> String {
-    let scope = ANSWER_TAG.captures_iter(text).last().and_then(|c| c.get(1)).map_or(text, |m| m.as_str());
-    YES_NO.find(scope).map(|m| m.as_str().to_lowercase()).unwrap_or_default()
+    let scope = ANSWER_TAG
+        .captures_iter(text)
+        .last()
+        .and_then(|c| c.get(1))
+        .map_or(text, |m| m.as_str());
+    YES_NO
+        .find(scope)
+        .map(|m| m.as_str().to_lowercase())
+        .unwrap_or_default()
 }
 
 /// Multiple choice (upper-case A–D): first `\boxed{}` letter → first "X." → first "(X)" → first "X:" →

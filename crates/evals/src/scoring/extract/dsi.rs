@@ -27,7 +27,11 @@ pub fn dsi(text: &str) -> String {
     {
         return c.to_string();
     }
-    match py_strip(text).chars().next().map(|c| c.to_ascii_uppercase()) {
+    match py_strip(text)
+        .chars()
+        .next()
+        .map(|c| c.to_ascii_uppercase())
+    {
         Some(c @ 'A'..='D') => c.to_string(),
         _ => String::new(),
     }

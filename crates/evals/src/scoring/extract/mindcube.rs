@@ -27,14 +27,17 @@ pub fn mindcube(text: &str) -> String {
     }
     if let Some(tag) = ANSWER_TAG.captures_iter(text).last().and_then(|c| c.get(1)) {
         let inner = tag.as_str();
-        if let Some(c) = last_letter(&LETTER_DOT, inner).or_else(|| last_letter(&STANDALONE, inner)) {
+        if let Some(c) = last_letter(&LETTER_DOT, inner).or_else(|| last_letter(&STANDALONE, inner))
+        {
             return c.to_string();
         }
     }
     if let Some(c) = last_letter(&PHRASES, text) {
         return c.to_string();
     }
-    last_letter(&STANDALONE, text).map(String::from).unwrap_or_default()
+    last_letter(&STANDALONE, text)
+        .map(String::from)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -51,8 +51,11 @@ fn isolated_letter(text: &str) -> Option<char> {
     ISOLATED.find_iter(text).find_map(|m| {
         let rest = &text[m.end()..];
         let mut after = rest.chars();
-        let followed_by_word = after.next() == Some(' ') && after.next().is_some_and(|c| c.is_ascii_alphabetic());
-        (!followed_by_word).then(|| m.as_str().chars().next()).flatten()
+        let followed_by_word =
+            after.next() == Some(' ') && after.next().is_some_and(|c| c.is_ascii_alphabetic());
+        (!followed_by_word)
+            .then(|| m.as_str().chars().next())
+            .flatten()
     })
 }
 

@@ -35,10 +35,17 @@ pub(crate) fn upper_letter(s: &str) -> Option<char> {
 
 /// The letter of the first match of `re` (leftmost, like Python's `re.search`).
 pub(crate) fn first_letter(re: &regex::Regex, text: &str) -> Option<char> {
-    re.captures(text).as_ref().and_then(first_group).and_then(upper_letter)
+    re.captures(text)
+        .as_ref()
+        .and_then(first_group)
+        .and_then(upper_letter)
 }
 
 /// The letter of the last non-overlapping match of `re` (like `re.findall(...)[-1]`).
 pub(crate) fn last_letter(re: &regex::Regex, text: &str) -> Option<char> {
-    re.captures_iter(text).last().as_ref().and_then(first_group).and_then(upper_letter)
+    re.captures_iter(text)
+        .last()
+        .as_ref()
+        .and_then(first_group)
+        .and_then(upper_letter)
 }

@@ -6,9 +6,7 @@ use crate::scoring::pytext::{first_token, py_float, rstrip_dots};
 lazy_regex!(SIGNED_NUMBER = r"[+-]?[0-9]+\.?[0-9]*");
 lazy_regex!(OMNI3D_NUMBER = r"-?[0-9]+\.?[0-9]*");
 lazy_regex!(UNSIGNED_NUMBER = r"[0-9]+(?:\.[0-9]+)?");
-lazy_regex!(
-    NUMBER_WORDS = r"(?i)\b(one|two|three|four|five|six|seven|eight|nine|ten|zero)\b"
-);
+lazy_regex!(NUMBER_WORDS = r"(?i)\b(one|two|three|four|five|six|seven|eight|nine|ten|zero)\b");
 
 /// OSI numerical: the first `[+-]?\d+\.?\d*` (signed; "3." and "+2" parse).
 pub fn first_signed_number(text: &str) -> Option<f64> {
@@ -41,14 +39,18 @@ pub const NUMBER_WORDS_IN_SCAN_ORDER: [(&str, f64); 11] = [
 /// the original matches substrings; we assume word boundaries), then the first unsigned `\d+(\.\d+)?`.
 /// **[QUIRK]** "two chairs, not three" → 2 but "three or two" → 2 as well; "-3" → 3 (no sign).
 pub fn number_word_or_first_unsigned(text: &str) -> Option<f64> {
-    let found: Vec<String> =
-        NUMBER_WORDS.find_iter(text).map(|m| m.as_str().to_ascii_lowercase()).collect();
+    let found: Vec<String> = NUMBER_WORDS
+        .find_iter(text)
+        .map(|m| m.as_str().to_ascii_lowercase())
+        .collect();
     for (word, value) in NUMBER_WORDS_IN_SCAN_ORDER {
         if found.iter().any(|w| w == word) {
             return Some(value);
         }
     }
-    UNSIGNED_NUMBER.find(text).and_then(|m| py_float(m.as_str()))
+    UNSIGNED_NUMBER
+        .find(text)
+        .and_then(|m| py_float(m.as_str()))
 }
 
 /// SPAR: all `\d+\.\d+|\d+` matches whose first digit is not preceded by `^`, emulating Python's
@@ -103,7 +105,10 @@ mod tests {
     fn number_words_scan_order() {
         assert_eq!(number_word_or_first_unsigned("three or two"), Some(2.0));
         assert_eq!(number_word_or_first_unsigned("Zero, maybe ten"), Some(10.0));
-        assert_eq!(number_word_or_first_unsigned("I see 4 chairs and one table"), Some(1.0));
+        assert_eq!(
+            number_word_or_first_unsigned("I see 4 chairs and one table"),
+            Some(1.0)
+        );
         assert_eq!(number_word_or_first_unsigned("someone saw 3"), Some(3.0));
         assert_eq!(number_word_or_first_unsigned("-3.25m"), Some(3.25));
         assert_eq!(number_word_or_first_unsigned("3,5"), Some(3.0));
@@ -130,6 +135,9 @@ mod tests {
 
     #[test]
     fn omni3d_all() {
-        assert_eq!(omni3d_numbers("from -1.5 to 2. and 7"), vec!["-1.5", "2.", "7"]);
+        assert_eq!(
+            omni3d_numbers("from -1.5 to 2. and 7"),
+            vec!["-1.5", "2.", "7"]
+        );
     }
 }

@@ -30,7 +30,10 @@ pub fn omni3d(text: &str) -> String {
         }
         return (*last).to_string();
     }
-    py_strip(t).to_lowercase().trim_matches(|c| c == '"' || c == '\'').to_string()
+    py_strip(t)
+        .to_lowercase()
+        .trim_matches(|c| c == '"' || c == '\'')
+        .to_string()
 }
 
 /// SpatialTree "judge" answers: compare the **last** position of the substring "yes" with the last

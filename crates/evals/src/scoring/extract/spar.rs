@@ -48,7 +48,11 @@ pub fn lenient_match(prediction: &str, ground_truth: &str) -> bool {
     if p.is_empty() {
         return false;
     }
-    p == g || g.contains(&p) || p.chars().next().is_some_and(|c| g.chars().eq(std::iter::once(c)))
+    p == g
+        || g.contains(&p)
+        || p.chars()
+            .next()
+            .is_some_and(|c| g.chars().eq(std::iter::once(c)))
 }
 
 /// The five net movement axes of a view-change answer, as (positive key, negative key, aliases of both).
@@ -58,7 +62,10 @@ const AXES: [(&[&str], &[&str]); 5] = [
     (&["move_right"], &["move_left"]),
     (&["move_up"], &["move_down"]),
     (&["move_forward"], &["move_backward", "move_back"]),
-    (&["turn_right", "rotate_right"], &["turn_left", "rotate_left"]),
+    (
+        &["turn_right", "rotate_right"],
+        &["turn_left", "rotate_left"],
+    ),
     (&["turn_up", "rotate_up"], &["turn_down", "rotate_down"]),
 ];
 
@@ -75,7 +82,11 @@ pub fn parse_view_change(text: &str) -> [f64; 5] {
         }
     }
     let get = |names: &[&str]| -> f64 {
-        pairs.iter().rev().find(|(k, _)| names.contains(&k.as_str())).map_or(0.0, |(_, v)| *v)
+        pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| names.contains(&k.as_str()))
+            .map_or(0.0, |(_, v)| *v)
     };
     AXES.map(|(pos, neg)| get(pos) - get(neg))
 }
@@ -84,7 +95,11 @@ pub fn parse_view_change(text: &str) -> [f64; 5] {
 pub fn vci_score(prediction: &str, ground_truth: &str) -> f64 {
     let p = parse_view_change(prediction);
     let g = parse_view_change(ground_truth);
-    let total: f64 = p.iter().zip(g.iter()).map(|(&a, &b)| mra10_with(a, b, ZeroPolicy::AbsoluteError)).sum();
+    let total: f64 = p
+        .iter()
+        .zip(g.iter())
+        .map(|(&a, &b)| mra10_with(a, b, ZeroPolicy::AbsoluteError))
+        .sum();
     total / 5.0
 }
 

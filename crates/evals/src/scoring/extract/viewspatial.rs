@@ -44,12 +44,18 @@ pub fn viewspatial(text: &str) -> String {
     {
         return c.to_string();
     }
-    last_letter(&STANDALONE, last_chars(text, 400)).map(String::from).unwrap_or_default()
+    last_letter(&STANDALONE, last_chars(text, 400))
+        .map(String::from)
+        .unwrap_or_default()
 }
 
 /// Ground-truth letter: the leading letter of an answer such as "A. right".
 pub fn viewspatial_ground_truth(answer: &str) -> String {
-    py_strip(answer).chars().next().map(|c| c.to_ascii_uppercase().to_string()).unwrap_or_default()
+    py_strip(answer)
+        .chars()
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -26,8 +26,14 @@ pub fn split_option(index: usize, option: &str) -> (char, String) {
     let pos_letter = char::from(b'A' + (index % 26) as u8);
     match PREFIX.captures(option) {
         Some(c) => {
-            let letter = c.get(1).and_then(|m| m.as_str().chars().next()).unwrap_or(pos_letter);
-            (letter.to_ascii_uppercase(), py_strip(c.get(2).map_or("", |m| m.as_str())).to_string())
+            let letter = c
+                .get(1)
+                .and_then(|m| m.as_str().chars().next())
+                .unwrap_or(pos_letter);
+            (
+                letter.to_ascii_uppercase(),
+                py_strip(c.get(2).map_or("", |m| m.as_str())).to_string(),
+            )
         }
         None => (pos_letter, py_strip(option).to_string()),
     }
@@ -102,7 +108,12 @@ mod tests {
     use super::*;
 
     fn opts() -> Vec<String> {
-        vec!["A. left".into(), "B. right".into(), "C. behind".into(), "D. front".into()]
+        vec![
+            "A. left".into(),
+            "B. right".into(),
+            "C. behind".into(),
+            "D. front".into(),
+        ]
     }
 
     #[test]
@@ -110,7 +121,10 @@ mod tests {
         assert_eq!(spbench_mc(r"\boxed{c}", &opts()), "C");
         assert_eq!(spbench_mc("I pick (b) over a.", &opts()), "B");
         assert_eq!(spbench_mc("It is b: right", &opts()), "B");
-        assert_eq!(spbench_mc("The object is behind.", &opts()), "The object is behind.");
+        assert_eq!(
+            spbench_mc("The object is behind.", &opts()),
+            "The object is behind."
+        );
         assert_eq!(spbench_mc("d", &opts()), "D");
         assert_eq!(spbench_mc("D.. maybe", &opts()), "D");
         assert_eq!(spbench_mc("Behind", &opts()), "C");
