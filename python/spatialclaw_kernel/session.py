@@ -1,13 +1,16 @@
-"""The session process: reads frames from the host, runs cells, answers with one reply per cell.
+"""A session: runs the agent's cells for the host, one reply per cell.
 
-Run as `python -m spatialclaw_kernel.session`. fd 0/1 carry the protocol; they are moved to
-private descriptors first so that a stray C-level write to stdout cannot corrupt the stream.
+Sessions are forked from the zygote (zygote.py) and talk to the host over a Unix socket. After
+every cell that finished, the session forks a snapshot of itself that sleeps until the host
+needs it: if the session later dies (killed at a time limit, out of memory, a crash), the
+snapshot resumes with every variable the agent had, instead of a blank kernel.
 """
 
 import ast
 import linecache
 import os
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -22,9 +25,12 @@ LAST_EXPR_LIMIT = 2000
 
 
 class Session:
-    def __init__(self, proto_in, proto_out):
-        self.proto_in = proto_in
-        self.proto_out = proto_out
+    def __init__(self, connect):
+        # `connect(resumed)` opens a fresh connection to the host -> (reader, writer).
+        self.connect = connect
+        self.proto_in, self.proto_out = connect(False)
+        self.snapshots = True
+        self.snapshot_pid = None
         self.ns = None
         self.hidden = set()
         self.reserved = {}
@@ -92,11 +98,39 @@ class Session:
             if kind == "init":
                 self.init(header)
             elif kind == "exec":
-                self._send(self.run_cell(header.get("id"), header.get("code", "")))
+                result = self.run_cell(header.get("id"), header.get("code", ""))
+                self._send(result)
+                # Taken after the reply, while the host waits for the model: off the hot path.
+                if self.snapshots:
+                    self._snapshot()
             elif kind == "shutdown":
                 return
             else:
                 self._send({"type": "protocol_error", "message": f"unknown message {kind!r}"})
+
+    # -- snapshots ----------------------------------------------------------------------
+    def _snapshot(self):
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+        pid = os.fork()
+        if pid == 0:
+            self._sleep_until_resumed()
+            # Now the live session: keep a standby again, so a second crash is survived too.
+            self._snapshot()
+            return
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        previous, self.snapshot_pid = self.snapshot_pid, pid
+        if previous:
+            _kill_and_reap(previous)
+        self._send({"type": "snapshot", "pid": pid, "cell": self.cell_counter})
+
+    def _sleep_until_resumed(self):
+        """In the snapshot: drop the session's connection and wait for SIGUSR1 from the host."""
+        self.proto_in.close()
+        self.proto_out.close()
+        self.snapshot_pid = None
+        signal.sigwait({signal.SIGUSR1})
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})
+        self.proto_in, self.proto_out = self.connect(True)
 
     # -- cells --------------------------------------------------------------------------
     def run_cell(self, cell_id, code):
@@ -222,15 +256,36 @@ def _bounded_repr(value):
     return text
 
 
-def main():
-    proto_in = os.fdopen(os.dup(0), "rb")
-    proto_out = os.fdopen(os.dup(1), "wb")
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    namespace.preimport()
-    session = Session(proto_in, proto_out)
+def _kill_and_reap(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
+def _connector(path, token):
+    """Opens a connection to the host and introduces this process as session `token`."""
+
+    def connect(resumed):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(path)
+        reader, writer = sock.makefile("rb"), sock.makefile("wb")
+        sock.close()  # the file objects keep the connection open
+        write_message(writer, {"type": "hello", "token": token, "pid": os.getpid(), "resumed": resumed})
+        return reader, writer
+
+    return connect
+
+
+def run_forked_session(msg):
+    """Entry point of a process the zygote forked for one sample."""
+    scratch = msg.get("scratch")
+    if scratch:
+        os.chdir(scratch)
+        os.environ["HOME"] = os.environ["TMPDIR"] = scratch
+    session = Session(_connector(msg["socket"], msg["token"]))
+    session.snapshots = bool(msg.get("snapshots", True))
 
     # SIGINT is the host's "time is up": it becomes KeyboardInterrupt inside a running cell and
     # is ignored when it arrives late, after the cell already finished.
@@ -239,8 +294,5 @@ def main():
             raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, _on_sigint)
+    session.init(msg)
     session.serve()
-
-
-if __name__ == "__main__":
-    main()

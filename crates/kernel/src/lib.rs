@@ -5,6 +5,7 @@
 //! the outside world through requests that a [`HostHandler`] answers.
 
 pub mod outcome;
+pub mod pool;
 pub mod protocol;
 pub mod provision;
 pub mod session;
@@ -12,6 +13,7 @@ pub mod session;
 pub use outcome::{
     CellError, ExecOutcome, Interruption, ShowImage, SubmittedAnswer, VariableSummary,
 };
+pub use pool::{ExitStatus, KernelPool};
 pub use protocol::{Array, DType, Message, WireError};
 pub use provision::{PythonEnv, ensure_python_env};
 pub use session::{

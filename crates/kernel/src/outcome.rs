@@ -94,7 +94,11 @@ pub struct ExecOutcome {
     pub warnings: Vec<String>,
     pub elapsed: Duration,
     pub interruption: Option<Interruption>,
-    /// True when the session had to be restarted, so earlier variables are gone.
+    /// The process died and was replaced by the snapshot taken after the previous cell:
+    /// earlier variables are intact, this cell's effects are gone.
+    pub restored_from_snapshot: bool,
+    /// The process died with no snapshot to resume, so a fresh session replaced it and
+    /// earlier variables are gone.
     pub state_lost: bool,
 }
 

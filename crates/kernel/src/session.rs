@@ -1,30 +1,27 @@
-//! One persistent Python session per sample, driven over the kernel pipe.
+//! One persistent Python session per sample, forked from the pool's zygote.
 //!
-//! A dedicated reader task turns the pipe into a channel, so waiting for a message can be
+//! A dedicated reader task turns the socket into a channel, so waiting for a message can be
 //! raced against the time limit without ever cancelling a half-read frame.
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::{Value, json};
-use tokio::io::AsyncReadExt;
-use tokio::process::{Child, ChildStdin, Command};
+use tokio::net::unix::OwnedWriteHalf;
 use tokio::sync::mpsc;
 
 use crate::outcome::{
     CellError, ExecOutcome, Interruption, ShowImage, SubmittedAnswer, VariableSummary,
 };
+use crate::pool::{ExitStatus, KernelPool};
 use crate::protocol::{Array, Message, WireError, read_message, write_message};
 use crate::provision::PythonEnv;
 
-/// How long a session may take to import its libraries and build the namespace.
+/// How long a new session may take to build its namespace.
 const START_TIMEOUT: Duration = Duration::from_secs(120);
-/// Diagnostics kept from the session's raw stderr (startup tracebacks, C-library chatter).
-const STDERR_TAIL: usize = 8000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KernelError {
@@ -135,20 +132,24 @@ impl HostHandler for NoHost {
     }
 }
 
-struct Process {
-    child: Child,
-    stdin: ChildStdin,
+/// The live connection to the session process.
+struct Connection {
+    pid: u32,
+    writer: OwnedWriteHalf,
     messages: mpsc::Receiver<Result<Message, WireError>>,
-    stderr_tail: Arc<Mutex<String>>,
 }
 
-/// A live Python session. Variables persist between `exec` calls.
+/// A live Python session. Variables persist between `exec` calls, and survive the process
+/// dying: the session is resumed from the snapshot taken after the last finished cell.
 pub struct KernelSession {
-    env: PythonEnv,
-    inputs: SessionInputs,
+    pool: KernelPool,
+    token: String,
+    init: serde_json::Map<String, Value>,
     options: SessionOptions,
     scratch: tempfile::TempDir,
-    process: Process,
+    conn: Connection,
+    /// Pid of the latest snapshot, kept current by the reader task.
+    snapshot: Arc<Mutex<Option<u32>>>,
     next_id: u64,
     ready: Ready,
 }
@@ -163,9 +164,18 @@ pub struct Ready {
 }
 
 impl KernelSession {
-    /// Spawn a session and build the agent's namespace from `inputs`.
+    /// Fork a session from the process-wide pool of `env` and build the agent's namespace.
     pub async fn start(
         env: &PythonEnv,
+        inputs: SessionInputs,
+        options: SessionOptions,
+    ) -> Result<Self, KernelError> {
+        Self::start_in(&KernelPool::shared(env)?, inputs, options).await
+    }
+
+    /// Fork a session from `pool`.
+    pub async fn start_in(
+        pool: &KernelPool,
         inputs: SessionInputs,
         options: SessionOptions,
     ) -> Result<Self, KernelError> {
@@ -175,13 +185,29 @@ impl KernelSession {
             .map_err(|e| KernelError::Start {
                 detail: format!("cannot create a scratch directory: {e}"),
             })?;
-        let (process, ready) = spawn(env, &inputs, &options, scratch.path()).await?;
+        let mut init = serde_json::Map::new();
+        init.insert(
+            "inputs".into(),
+            serde_json::to_value(&inputs).expect("inputs serialise"),
+        );
+        init.insert("options".into(), options.tool_options.clone());
+        init.insert(
+            "scratch".into(),
+            scratch.path().to_string_lossy().into_owned().into(),
+        );
+        init.insert("snapshots".into(), true.into());
+        let (token, stream, pid) = pool.fork_session(init.clone()).await?;
+        let snapshot = Arc::new(Mutex::new(None));
+        let mut conn = connect(stream, pid, snapshot.clone());
+        let ready = await_ready(&mut conn, pool, "the session").await?;
         Ok(Self {
-            env: env.clone(),
-            inputs,
+            pool: pool.clone(),
+            token,
+            init,
             options,
             scratch,
-            process,
+            conn,
+            snapshot,
             next_id: 0,
             ready,
         })
@@ -192,8 +218,14 @@ impl KernelSession {
         &self.ready
     }
 
+    /// Pid of the process currently serving this session.
     pub fn pid(&self) -> Option<u32> {
-        self.process.child.id()
+        Some(self.conn.pid)
+    }
+
+    /// The session's scratch directory (the only place agent code may write).
+    pub fn scratch(&self) -> &std::path::Path {
+        self.scratch.path()
     }
 
     /// Run one cell with a time limit. Host requests made by the cell are served by `handler`.
@@ -208,29 +240,25 @@ impl KernelSession {
         let started = Instant::now();
         let msg = Message::new(json!({"type": "exec", "id": id, "code": code}));
         let mut outcome = ExecOutcome::default();
-        if let Err(e) = write_message(&mut self.process.stdin, &msg).await {
-            return self
-                .recover_from_death(
-                    outcome,
-                    started,
-                    format!("the session was gone before the cell ran ({e})"),
-                )
-                .await;
+        if let Err(e) = write_message(&mut self.conn.writer, &msg).await {
+            let detail = format!("the session was gone before the cell ran ({e})");
+            outcome.interruption = Some(Interruption::Died { detail });
+            return self.recover(outcome, started).await;
         }
         let mut deadline = tokio::time::Instant::from_std(started + limit);
         let mut interrupted = false;
         loop {
             let next = tokio::select! {
-                m = self.process.messages.recv() => m,
+                m = self.conn.messages.recv() => m,
                 _ = tokio::time::sleep_until(deadline) => {
                     if interrupted {
-                        // The cell ignored SIGINT (stuck in C code): kill and start over.
-                        let _ = self.process.child.start_kill();
-                        let _ = self.process.child.wait().await;
+                        // The cell ignored SIGINT (stuck in native code): kill it and resume.
+                        self.signal(libc::SIGKILL);
+                        let _ = self.pool.exit_status(self.conn.pid, Duration::from_secs(2)).await;
                         outcome.interruption = Some(Interruption::KilledAfterTimeout { limit });
-                        return self.restart(outcome, started).await;
+                        return self.recover(outcome, started).await;
                     }
-                    self.interrupt();
+                    self.signal(libc::SIGINT);
                     interrupted = true;
                     deadline = tokio::time::Instant::now() + self.options.interrupt_grace;
                     continue;
@@ -240,9 +268,14 @@ impl KernelSession {
                 Some(Ok(m)) => m,
                 Some(Err(e)) => return Err(KernelError::Wire(e)),
                 None => {
-                    let status = self.process.child.wait().await.ok();
-                    let detail = describe_exit(status, &self.stderr_tail());
-                    return self.recover_from_death(outcome, started, detail).await;
+                    let status = self
+                        .pool
+                        .exit_status(self.conn.pid, Duration::from_millis(500))
+                        .await;
+                    outcome.interruption = Some(Interruption::Died {
+                        detail: describe_exit(status, &self.pool.stderr_tail()),
+                    });
+                    return self.recover(outcome, started).await;
                 }
             };
             match msg.kind() {
@@ -288,7 +321,7 @@ impl KernelSession {
                         None => {
                             interrupted = true;
                             deadline = tokio::time::Instant::now() + self.options.interrupt_grace;
-                            self.interrupt();
+                            self.signal(libc::SIGINT);
                             error_reply(
                                 rid,
                                 "RuntimeError",
@@ -296,12 +329,8 @@ impl KernelSession {
                             )
                         }
                     };
-                    if write_message(&mut self.process.stdin, &reply)
-                        .await
-                        .is_err()
-                    {
-                        continue; // the reader will report the death
-                    }
+                    // A failed write means the session died; the reader reports it next.
+                    let _ = write_message(&mut self.conn.writer, &reply).await;
                 }
                 "exec_result" if msg.get("id").and_then(Value::as_u64) == Some(id) => {
                     fill_result(&mut outcome, msg.header)?;
@@ -320,68 +349,154 @@ impl KernelSession {
         }
     }
 
-    fn interrupt(&self) {
-        if let Some(pid) = self.process.child.id() {
-            // SAFETY: plain kill(2) on our own child's pid.
-            unsafe {
-                libc::kill(pid as i32, libc::SIGINT);
-            }
+    fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) on the pid of our own session process.
+        unsafe {
+            libc::kill(self.conn.pid as i32, sig);
         }
     }
 
-    fn stderr_tail(&self) -> String {
-        self.process
-            .stderr_tail
-            .lock()
-            .map(|s| s.clone())
-            .unwrap_or_default()
-    }
-
-    async fn recover_from_death(
-        &mut self,
-        mut outcome: ExecOutcome,
-        started: Instant,
-        detail: String,
-    ) -> Result<ExecOutcome, KernelError> {
-        outcome.interruption = Some(Interruption::Died { detail });
-        self.restart(outcome, started).await
-    }
-
-    /// Start a fresh process with the same inputs. Its variables are gone, and the outcome
-    /// says so: state is never wiped silently.
-    async fn restart(
+    /// The process serving this session is gone: resume the latest snapshot (every variable
+    /// as of the last finished cell), or fork a fresh session when there is none. Either way
+    /// the outcome says what happened; state is never lost silently.
+    async fn recover(
         &mut self,
         mut outcome: ExecOutcome,
         started: Instant,
     ) -> Result<ExecOutcome, KernelError> {
-        let _ = self.process.child.start_kill();
-        let (process, ready) =
-            spawn(&self.env, &self.inputs, &self.options, self.scratch.path()).await?;
-        self.process = process;
-        self.ready = ready;
-        outcome.state_lost = true;
+        self.signal(libc::SIGKILL);
+        let snapshot = self.snapshot.lock().unwrap().take();
+        let resumed = match snapshot {
+            Some(pid) => self.pool.resume_snapshot(&self.token, pid).await.ok(),
+            None => None,
+        };
+        match resumed {
+            Some((stream, pid)) => {
+                self.conn = connect(stream, pid, self.snapshot.clone());
+                outcome.restored_from_snapshot = true;
+            }
+            None => {
+                let (token, stream, pid) = self.pool.fork_session(self.init.clone()).await?;
+                self.token = token;
+                let mut conn = connect(stream, pid, self.snapshot.clone());
+                self.ready = await_ready(&mut conn, &self.pool, "the restarted session").await?;
+                self.conn = conn;
+                outcome.state_lost = self.next_id > 1;
+            }
+        }
         outcome.elapsed = started.elapsed();
         Ok(outcome)
     }
 
-    /// Kill the session from outside (tests, fault injection).
+    /// Kill the session's process from outside (tests, fault injection); the next `exec`
+    /// notices and recovers.
     pub fn kill(&mut self) {
-        let _ = self.process.child.start_kill();
+        self.signal(libc::SIGKILL);
     }
 
     pub async fn shutdown(mut self) {
         let _ = write_message(
-            &mut self.process.stdin,
+            &mut self.conn.writer,
             &Message::new(json!({"type": "shutdown"})),
         )
         .await;
-        if tokio::time::timeout(Duration::from_secs(2), self.process.child.wait())
-            .await
-            .is_err()
-        {
-            let _ = self.process.child.start_kill();
+        if let Some(pid) = self.snapshot.lock().unwrap().take() {
+            // SAFETY: kill(2) on the snapshot pid our session reported.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
         }
     }
+}
+
+impl Drop for KernelSession {
+    fn drop(&mut self) {
+        // The session and its snapshot share a process group of their own.
+        // SAFETY: kill(2) on that group; harmless if it already exited.
+        unsafe {
+            libc::kill(-(self.conn.pid as i32), libc::SIGKILL);
+            if let Some(pid) = self.snapshot.lock().map(|s| *s).unwrap_or(None) {
+                libc::kill(pid as i32, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+/// Split the stream: a reader task turns frames into a channel (so waiting can race a time
+/// limit without cancelling a half-read frame) and records snapshot announcements.
+fn connect(
+    stream: tokio::net::UnixStream,
+    pid: u32,
+    snapshot: Arc<Mutex<Option<u32>>>,
+) -> Connection {
+    let (mut reader, writer) = stream.into_split();
+    let (tx, rx) = mpsc::channel(64);
+    tokio::spawn(async move {
+        loop {
+            match read_message(&mut reader).await {
+                Ok(m) if m.kind() == "snapshot" => {
+                    let pid = m.get("pid").and_then(Value::as_u64).map(|p| p as u32);
+                    *snapshot.lock().unwrap() = pid;
+                }
+                Ok(m) => {
+                    if tx.send(Ok(m)).await.is_err() {
+                        break;
+                    }
+                }
+                Err(WireError::Closed) => break, // dropping tx tells the session it is gone
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    break;
+                }
+            }
+        }
+    });
+    Connection {
+        pid,
+        writer,
+        messages: rx,
+    }
+}
+
+async fn await_ready(
+    conn: &mut Connection,
+    pool: &KernelPool,
+    what: &str,
+) -> Result<Ready, KernelError> {
+    let ready = match tokio::time::timeout(START_TIMEOUT, conn.messages.recv()).await {
+        Ok(Some(Ok(m))) if m.kind() == "ready" => m,
+        Ok(Some(Ok(m))) => {
+            return Err(KernelError::Protocol(format!(
+                "expected `ready`, got `{}`",
+                m.kind()
+            )));
+        }
+        Ok(Some(Err(e))) => return Err(KernelError::Wire(e)),
+        Ok(None) => {
+            let status = pool.exit_status(conn.pid, Duration::from_millis(500)).await;
+            return Err(KernelError::Start {
+                detail: format!("{what}: {}", describe_exit(status, &pool.stderr_tail())),
+            });
+        }
+        Err(_) => {
+            return Err(KernelError::Start {
+                detail: format!("{what} sent no `ready` within {}s", START_TIMEOUT.as_secs()),
+            });
+        }
+    };
+    let names = ready
+        .get("names")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let tool_docs = ready
+        .get("tool_docs")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    Ok(Ready { names, tool_docs })
 }
 
 fn error_reply(id: Value, python_type: &str, message: &str) -> Message {
@@ -429,164 +544,25 @@ fn fill_result(
     Ok(())
 }
 
-fn describe_exit(status: Option<std::process::ExitStatus>, stderr: &str) -> String {
-    use std::os::unix::process::ExitStatusExt;
+fn describe_exit(status: Option<ExitStatus>, stderr: &str) -> String {
     let what = match status {
-        Some(s) if s.signal() == Some(libc::SIGKILL) => {
+        Some(ExitStatus::Signal(9)) => {
             "was killed (SIGKILL: out of memory, or killed from outside)".to_owned()
         }
-        Some(s) if s.signal() == Some(libc::SIGSEGV) => "crashed (segmentation fault)".to_owned(),
-        Some(s) if s.signal().is_some() => {
-            format!("was terminated by signal {}", s.signal().unwrap())
-        }
-        Some(s) => format!("exited with status {}", s.code().unwrap_or(-1)),
-        None => "died".to_owned(),
+        Some(ExitStatus::Signal(11)) => "crashed (segmentation fault)".to_owned(),
+        Some(ExitStatus::Signal(6)) => "aborted (SIGABRT)".to_owned(),
+        Some(ExitStatus::Signal(s)) => format!("was terminated by signal {s}"),
+        Some(ExitStatus::Code(c)) => format!("exited with status {c}"),
+        None => "stopped".to_owned(),
     };
     let last = stderr
         .lines()
         .rev()
         .find(|l| !l.trim().is_empty())
         .unwrap_or("");
-    if last.is_empty() {
+    if last.is_empty() || matches!(status, Some(ExitStatus::Signal(_))) {
         format!("the Python session {what}")
     } else {
         format!("the Python session {what}; last message: {last}")
     }
-}
-
-async fn spawn(
-    env: &PythonEnv,
-    inputs: &SessionInputs,
-    options: &SessionOptions,
-    scratch: &std::path::Path,
-) -> Result<(Process, Ready), KernelError> {
-    let mpl = scratch.join(".matplotlib");
-    let _ = std::fs::create_dir_all(&mpl);
-    let mut cmd = Command::new(&env.python);
-    cmd.args([
-        "-X",
-        "frozen_modules=off",
-        "-m",
-        "spatialclaw_kernel.session",
-    ])
-    // A clean environment: no host variables or API keys reach agent code.
-    .env_clear()
-    .env("PYTHONPATH", &env.runtime_root)
-    .env("PATH", "/usr/bin:/bin")
-    .env("HOME", scratch)
-    .env("TMPDIR", scratch)
-    .env("MPLBACKEND", "Agg")
-    .env("MPLCONFIGDIR", &mpl)
-    .env("PYTHONDONTWRITEBYTECODE", "1")
-    .env("PYTHONUNBUFFERED", "1")
-    .env("OMP_NUM_THREADS", "1")
-    .env("OPENBLAS_NUM_THREADS", "1")
-    .env("MKL_NUM_THREADS", "1")
-    .current_dir(scratch)
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .kill_on_drop(true);
-    let mut child = cmd.spawn().map_err(|source| KernelError::Spawn {
-        python: env.python.clone(),
-        source,
-    })?;
-    let stdin = child.stdin.take().expect("piped stdin");
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let mut stderr = child.stderr.take().expect("piped stderr");
-    let stderr_tail = Arc::new(Mutex::new(String::new()));
-    let tail = stderr_tail.clone();
-    tokio::spawn(async move {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stderr.read(&mut buf).await {
-            if n == 0 {
-                break;
-            }
-            let mut t = tail.lock().unwrap();
-            t.push_str(&String::from_utf8_lossy(&buf[..n]));
-            if t.len() > STDERR_TAIL {
-                let cut = t.len() - STDERR_TAIL;
-                let cut = (cut..t.len())
-                    .find(|&i| t.is_char_boundary(i))
-                    .unwrap_or(t.len());
-                t.drain(..cut);
-            }
-        }
-    });
-    let (tx, rx) = mpsc::channel(64);
-    tokio::spawn(async move {
-        loop {
-            let m = read_message(&mut stdout).await;
-            let done = m.is_err();
-            if matches!(m, Err(WireError::Closed)) {
-                break; // dropping tx tells the session the process is gone
-            }
-            if tx.send(m).await.is_err() || done {
-                break;
-            }
-        }
-    });
-    let mut process = Process {
-        child,
-        stdin,
-        messages: rx,
-        stderr_tail,
-    };
-    let init =
-        Message::new(json!({"type": "init", "inputs": inputs, "options": options.tool_options}));
-    let started = async {
-        write_message(&mut process.stdin, &init).await?;
-        match process.messages.recv().await {
-            Some(Ok(m)) if m.kind() == "ready" => Ok(m),
-            Some(Ok(m)) => Err(KernelError::Protocol(format!(
-                "expected `ready`, got `{}`",
-                m.kind()
-            ))),
-            Some(Err(e)) => Err(KernelError::Wire(e)),
-            None => Err(KernelError::Start {
-                detail: String::new(),
-            }),
-        }
-    };
-    let ready = match tokio::time::timeout(START_TIMEOUT, started).await {
-        Ok(Ok(m)) => m,
-        Ok(Err(e)) => {
-            let _ = process.child.start_kill();
-            let status = process.child.wait().await.ok();
-            tokio::time::sleep(Duration::from_millis(50)).await; // let the stderr reader drain
-            let tail = process
-                .stderr_tail
-                .lock()
-                .map(|s| s.clone())
-                .unwrap_or_default();
-            let detail = match e {
-                KernelError::Start { .. } => {
-                    format!("{}\n{}", describe_exit(status, ""), tail.trim())
-                }
-                other => format!("{other}\n{}", tail.trim()),
-            };
-            return Err(KernelError::Start { detail });
-        }
-        Err(_) => {
-            let _ = process.child.start_kill();
-            return Err(KernelError::Start {
-                detail: format!("no `ready` within {}s", START_TIMEOUT.as_secs()),
-            });
-        }
-    };
-    let names = ready
-        .get("names")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    let tool_docs = ready
-        .get("tool_docs")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
-    Ok((process, Ready { names, tool_docs }))
 }

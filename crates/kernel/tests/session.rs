@@ -167,15 +167,17 @@ async fn a_cell_stuck_in_c_code_is_killed_and_the_loss_is_reported() {
         "{:?}",
         out.interruption
     );
-    assert!(out.state_lost, "a restart must be reported, never silent");
-    let after = s
-        .exec("print(InputImages[0].frame_index)", LIMIT, &NoHost)
-        .await
-        .unwrap();
+    assert!(
+        out.restored_from_snapshot,
+        "resumed from the snapshot of the last finished cell"
+    );
+    assert!(!out.state_lost);
+    let code = "print(kept, 'a' in globals(), InputImages[0].frame_index)";
+    let after = s.exec(code, LIMIT, &NoHost).await.unwrap();
     assert_eq!(
         after.stdout.trim(),
-        "30",
-        "the restarted session has its inputs again"
+        "1 False 30",
+        "earlier variables survive; the killed cell left nothing"
     );
 }
 
@@ -183,6 +185,7 @@ async fn a_cell_stuck_in_c_code_is_killed_and_the_loss_is_reported() {
 async fn a_killed_session_is_restarted_with_a_clear_reason() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = start(dir.path()).await;
+    s.exec("kept = [1, 2, 3]", LIMIT, &NoHost).await.unwrap();
     let pid = s.pid().unwrap();
     let killer = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -202,15 +205,69 @@ async fn a_killed_session_is_restarted_with_a_clear_reason() {
         Some(Interruption::Died { detail }) => assert!(detail.contains("SIGKILL"), "{detail}"),
         other => panic!("expected Died, got {other:?}"),
     }
-    assert!(out.state_lost);
-    assert_eq!(
-        s.exec("print(1 + 1)", LIMIT, &NoHost)
-            .await
-            .unwrap()
-            .stdout
-            .trim(),
-        "2"
+    assert!(out.restored_from_snapshot);
+    assert_ne!(
+        s.pid().unwrap(),
+        pid,
+        "a different process serves the session now"
     );
+    let after = s.exec("print(sum(kept))", LIMIT, &NoHost).await.unwrap();
+    assert_eq!(after.stdout.trim(), "6");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn os_exit_and_segfault_are_reported_and_survived() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = start(dir.path()).await;
+    s.exec("kept = 'still here'", LIMIT, &NoHost).await.unwrap();
+    let out = s
+        .exec("import os\nos._exit(3)", LIMIT, &NoHost)
+        .await
+        .unwrap();
+    match &out.interruption {
+        Some(Interruption::Died { detail }) => {
+            assert!(detail.contains("exited with status 3"), "{detail}")
+        }
+        other => panic!("expected Died, got {other:?}"),
+    }
+    assert!(out.restored_from_snapshot);
+    let pid = s.pid().unwrap();
+    let killer = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // SAFETY: kill(2) on the session's own pid (ctypes is blocked for agent code).
+        unsafe { libc::kill(pid as i32, libc::SIGSEGV) };
+    });
+    let out = s
+        .exec("import time\ntime.sleep(30)", LIMIT, &NoHost)
+        .await
+        .unwrap();
+    killer.await.unwrap();
+    match &out.interruption {
+        Some(Interruption::Died { detail }) => {
+            assert!(detail.contains("segmentation fault"), "{detail}")
+        }
+        other => panic!("expected Died, got {other:?}"),
+    }
+    let after = s.exec("print(kept)", LIMIT, &NoHost).await.unwrap();
+    assert_eq!(after.stdout.trim(), "still here");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_death_before_any_snapshot_starts_fresh_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = start(dir.path()).await;
+    let out = s
+        .exec("import os\nos._exit(0)", LIMIT, &NoHost)
+        .await
+        .unwrap();
+    assert!(matches!(out.interruption, Some(Interruption::Died { .. })));
+    assert!(!out.restored_from_snapshot);
+    assert!(!out.state_lost, "nothing existed yet, so nothing was lost");
+    let after = s
+        .exec("print(len(InputImages))", LIMIT, &NoHost)
+        .await
+        .unwrap();
+    assert_eq!(after.stdout.trim(), "1");
 }
 
 /// Host requests: the runtime's `host.call` reaches the handler with arrays intact, and errors

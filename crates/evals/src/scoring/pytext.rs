@@ -109,7 +109,7 @@ pub fn py_float_str(x: f64) -> String {
     }
 }
 
-/// Removes every ASCII letter-free character and returns the single remaining letter, if exactly one is
+/// Drops every character that is not an ASCII letter and returns the remaining letter if exactly one is
 /// left: `re.sub(r"[^A-Za-z]", "", s)` followed by a length-1 check, used by several chains.
 pub fn single_ascii_letter(s: &str) -> Option<char> {
     let mut letters = s.chars().filter(char::is_ascii_alphabetic);

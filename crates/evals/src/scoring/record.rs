@@ -47,6 +47,23 @@ pub fn number(record: &Value, key: &str) -> Option<f64> {
     }
 }
 
+/// A small non-negative integer field (an option index, a category code, a level): JSON integers,
+/// integral floats (pandas turns an int column with nulls into floats) and integer strings.
+pub fn index(record: &Value, key: &str) -> Option<u64> {
+    let v = match field(record, key)? {
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                .map(|f| f as u64)
+        }),
+        Value::String(s) => py_float(s)
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+            .map(|f| f as u64),
+        _ => None,
+    };
+    v.filter(|i| *i < (1 << 53))
+}
+
 /// A list-of-strings field; a JSON string holding a JSON list is decoded too (SPBench stores options
 /// either way); a newline-separated string becomes one entry per non-empty line.
 pub fn string_list(record: &Value, key: &str) -> Vec<String> {
@@ -110,5 +127,9 @@ mod tests {
         assert_eq!(string_list(&r, "c").len(), 2);
         assert!(string_list(&r, "d").is_empty());
         assert_eq!(number(&json!({"g": "2.5"}), "g"), Some(2.5));
+        assert_eq!(index(&json!({"i": 1.0}), "i"), Some(1));
+        assert_eq!(index(&json!({"i": "2"}), "i"), Some(2));
+        assert_eq!(index(&json!({"i": 1.5}), "i"), None);
+        assert_eq!(index(&json!({"i": -1}), "i"), None);
     }
 }

@@ -5,14 +5,14 @@
 //! Record fields: `GT` (or `answer`), `cate` (0–5) or `category`, `augmentation` (else the prefix of the
 //! sample id `"{aug}__row_NNNNNN"`).
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::aggregate::{by_category, micro};
 use super::{Benchmark, Sample, SampleScore, Scored, Summary};
 use crate::error::ScoreError;
 use crate::scoring::extract::dsi::dsi;
 use crate::scoring::pytext::py_strip;
-use crate::scoring::record::{field, require_text, text};
+use crate::scoring::record::{index, require_text, text};
 
 pub(crate) struct DsiBench;
 
@@ -32,12 +32,8 @@ fn dsi_category(s: &Sample<'_>) -> String {
     if !s.question_type.is_empty() {
         return s.question_type.to_string();
     }
-    let code = match field(s.truth, "cate") {
-        Some(Value::Number(n)) => n.as_u64(),
-        Some(Value::String(t)) => py_strip(t).parse::<u64>().ok(),
-        _ => None,
-    };
-    code.and_then(|c| DSI_CATEGORIES.get(c as usize).map(|n| n.to_string()))
+    index(s.truth, "cate")
+        .and_then(|c| DSI_CATEGORIES.get(c as usize).map(|n| n.to_string()))
         .or_else(|| text(s.truth, &["category", "cate"]))
         .unwrap_or_else(|| "unknown".into())
 }

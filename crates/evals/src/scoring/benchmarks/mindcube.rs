@@ -3,7 +3,7 @@
 //!
 //! Record fields: `gt_answer` (or `answer`), `id` (the setting is read from it, else from the sample id),
 //! optional `setting`.
-//! **[QUIRK]** Translation samples still get a per-sample `result`; only the aggregate skips them.
+//! **\[QUIRK\]** Translation samples still get a per-sample `result`; only the aggregate skips them.
 
 use serde_json::json;
 

@@ -33,10 +33,18 @@ mod viewspatial;
 mod vsibench;
 
 pub use aggregate::mean_or_zero;
+pub use dsibench::DSI_CATEGORIES;
+pub use mindcube::mindcube_setting;
+pub use mmsi::mmsi_subset;
+pub use osibench::{OSI_MCQ_CATEGORIES, OSI_NUMERICAL_CATEGORIES, osi_zero_policy};
+pub use sparbench::{SparFamily, spar_family, spar_level};
+pub use spatialtree::{MRA_METRICFUNCS, UNSCOREABLE_METRICFUNCS};
+pub use spbench::{SPBENCH_MCA_TYPES, SPBENCH_NA_TYPES};
 pub use videommev2::{
     GroupStructure, GroupType, LOGIC_LEADING_PAIR_MAP, LOGIC_MIDDLE_PAIR_MAP, RELEVANCE_MAP,
     logic_group_score, relevance_group_score,
 };
+pub use vsibench::{VSI_MCA_TYPES, VSI_NA_TYPES};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -147,6 +155,13 @@ pub struct Summary {
     pub total_samples: usize,
     /// The full `results_summary.json` object (without `detailed_results`).
     pub fields: Map<String, Value>,
+}
+
+impl Summary {
+    /// The `results_summary.json` object.
+    pub fn to_json(&self) -> Value {
+        Value::Object(self.fields.clone())
+    }
 }
 
 /// Per-sample scores plus the aggregate, as [`Benchmark::evaluate`] returns them.

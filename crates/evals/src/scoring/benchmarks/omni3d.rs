@@ -3,7 +3,7 @@
 //!
 //! Record fields: `answer` (typed), `answer_type` ∈ {float, int, str} (also the `question_type` key).
 //!
-//! **[QUIRK]** The per-sample `result` of a float answer is binary `rel_err < 0.1`, while its aggregate
+//! **\[QUIRK\]** The per-sample `result` of a float answer is binary `rel_err < 0.1`, while its aggregate
 //! contribution is the strict-threshold MRA; we reproduce both.
 
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! and per sub_task_type breakdowns.
 //!
 //! Record fields: `answer` (int 0–3, or a letter), `task_type`, `sub_task_type`.
-//! **[QUIRK]** An empty prediction extracts to "A", so failed samples score 1 when the answer is A, and a
+//! **\[QUIRK\]** An empty prediction extracts to "A", so failed samples score 1 when the answer is A, and a
 //! sample missing from predictions.jsonl does too.
 
 use serde_json::Value;
@@ -12,7 +12,7 @@ use super::{Benchmark, Sample, SampleScore, Scored, Summary};
 use crate::error::ScoreError;
 use crate::scoring::extract::base::omnispatial;
 use crate::scoring::pytext::py_strip;
-use crate::scoring::record::{category, field};
+use crate::scoring::record::{category, field, index};
 
 pub(crate) struct OmniSpatial;
 
@@ -24,17 +24,13 @@ fn gt_letter(s: &Sample<'_>) -> Result<char, ScoreError> {
         sample_id: s.sample_id.to_string(),
         field: "answer",
     })?;
-    let idx = match v {
-        Value::Number(n) => n.as_u64(),
-        Value::String(t) => {
-            let t = py_strip(t);
-            t.parse::<u64>().ok().or_else(|| match t.as_bytes() {
-                [c @ (b'A'..=b'Z' | b'a'..=b'z')] => Some(u64::from(c.to_ascii_uppercase() - b'A')),
-                _ => None,
-            })
-        }
+    let idx = index(s.truth, "answer").or_else(|| match v {
+        Value::String(t) => match py_strip(t).as_bytes() {
+            [c @ (b'A'..=b'Z' | b'a'..=b'z')] => Some(u64::from(c.to_ascii_uppercase() - b'A')),
+            _ => None,
+        },
         _ => None,
-    };
+    });
     match idx {
         Some(i) if i < 26 => Ok(char::from(b'A' + i as u8)),
         _ => Err(ScoreError::InvalidField {

@@ -1,15 +1,13 @@
 //! Micro-averaged video multiple-choice benchmarks: MMSI-Video-Bench, Video-MME and PerceptionComp
 //! (evals-runs.md §1.3).
 
-use serde_json::Value;
-
 use super::aggregate::{by_category, by_field, micro};
 use super::{Benchmark, Sample, SampleScore, Scored, Summary};
 use crate::error::ScoreError;
 use crate::scoring::extract::base::{base, base_match};
 use crate::scoring::extract::perceptioncomp::perceptioncomp;
 use crate::scoring::pytext::py_strip;
-use crate::scoring::record::{category, field, require_text, text};
+use crate::scoring::record::{category, index, require_text};
 
 /// MMSI-Video-Bench. Record fields: `ground_truth`, `type` (the `question_type` key), optional `category`.
 ///
@@ -102,16 +100,8 @@ pub(crate) struct PerceptionComp;
 const PERCEPTIONCOMP: &str = "perceptioncomp";
 
 fn perceptioncomp_gt(s: &Sample<'_>) -> Result<String, ScoreError> {
-    if let Some(Value::Number(n)) = field(s.truth, "answer_id")
-        && let Some(i) = n.as_u64().filter(|i| *i < 26)
-    {
+    if let Some(i) = index(s.truth, "answer_id").filter(|i| *i < 26) {
         return Ok(char::from(b'A' + i as u8).to_string());
-    }
-    if let Some(t) = text(s.truth, &["answer_id"])
-        .and_then(|t| py_strip(&t).parse::<u8>().ok())
-        .filter(|i| *i < 26)
-    {
-        return Ok(char::from(b'A' + t).to_string());
     }
     let ans = require_text(s.truth, &["answer"], PERCEPTIONCOMP, s.sample_id)?;
     Ok(py_strip(&ans).to_uppercase())

@@ -6,7 +6,7 @@
 //! `third_head`.
 //!
 //! Grouping. The original takes consecutive chunks of 4 in data order, which is right on the full,
-//! unshuffled set and meaningless after `--shuffle`/`--subsample`/`--limit` (**[BUG]**; a short final
+//! unshuffled set and meaningless after `--shuffle`/`--subsample`/`--limit` (**\[BUG\]**; a short final
 //! chunk can even crash it). We group by `video_id` (first appearance order, questions ordered by a
 //! natural sort of `question_id`), which gives the same groups on the full set and correct ones on any
 //! subset; groups that do not have exactly 4 questions are left out of the group means and counted in
@@ -21,7 +21,7 @@ use super::{Aggregation, Benchmark, Sample, SampleScore, Scored, Summary};
 use crate::error::ScoreError;
 use crate::scoring::extract::videommev2::videommev2;
 use crate::scoring::pytext::py_strip;
-use crate::scoring::record::{category, require_text, text};
+use crate::scoring::record::{category, index, require_text, text};
 
 pub(crate) struct VideoMmeV2;
 
@@ -283,7 +283,10 @@ impl Benchmark for VideoMmeV2 {
                 }
             };
             all.add(value);
-            if let Some(level) = text(last.truth, &["level"]) {
+            let level = index(last.truth, "level")
+                .map(|l| l.to_string())
+                .or_else(|| text(last.truth, &["level"]));
+            if let Some(level) = level {
                 levels.add(format!("level_{level}"), value);
             }
             if let Some(h) = text(last.truth, &["second_head"]) {

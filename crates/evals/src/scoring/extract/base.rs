@@ -13,7 +13,7 @@ lazy_regex!(OMNI_ANSWER = r"(?i)Answer\s*:\s*([A-D])");
 /// The default `extract_answer` used by MMSI-Video and Video-MME, and inside OmniSpatial:
 /// 1. the first `\boxed{L}` holding one letter → that letter, upper-cased;
 /// 2. the **first** match anywhere of optional "(", a letter, optional ")", then `.`, `:` or `)`.
-///    **[QUIRK]** It fires on the last letter of any word before punctuation: "…moved left." → "T",
+///    **\[QUIRK\]** It fires on the last letter of any word before punctuation: "…moved left." → "T",
 ///    and "Answer: B" → "R";
 /// 3. exactly one ASCII letter left after removing all non-letters → that letter, upper-cased;
 /// 4. otherwise the stripped text (case kept).
@@ -41,7 +41,7 @@ pub fn base_match(prediction: &str, ground_truth: &str) -> bool {
 /// 1. the **last** `Answer\s*:\s*([A-D])`, case-insensitive (so "answer: b" → B);
 /// 2. [`base`], accepted only if it yields a single A–D;
 /// 3. the first character of the stripped text, if it is A–D;
-/// 4. otherwise **"A"**. **[QUIRK]** This includes the empty prediction of a failed sample, which
+/// 4. otherwise **"A"**. **\[QUIRK\]** This includes the empty prediction of a failed sample, which
 ///    therefore scores 1 whenever the ground truth is A (as the official repo does).
 pub fn omnispatial(text: &str) -> char {
     if let Some(c) = super::last_letter(&OMNI_ANSWER, text) {
@@ -51,7 +51,11 @@ pub fn omnispatial(text: &str) -> char {
     if let [c @ b'A'..=b'D'] = b.as_bytes() {
         return *c as char;
     }
-    py_strip(text).chars().next().filter(|c| ('A'..='D').contains(c)).unwrap_or('A')
+    py_strip(text)
+        .chars()
+        .next()
+        .filter(|c| ('A'..='D').contains(c))
+        .unwrap_or('A')
 }
 
 #[cfg(test)]

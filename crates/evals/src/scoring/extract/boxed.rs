@@ -48,7 +48,7 @@ pub fn last_boxed(text: &str) -> Option<&str> {
 }
 
 /// The CoT baseline's greedy `\\boxed\{(.+)\}` with DOTALL (evals-runs.md §4.2): from the first
-/// `\boxed{` to the **last** `}` of the whole text. **[QUIRK]** Text after the box that contains braces is
+/// `\boxed{` to the **last** `}` of the whole text. **\[QUIRK\]** Text after the box that contains braces is
 /// captured too; an empty box does not match.
 pub fn greedy_boxed(text: &str) -> Option<&str> {
     let mut pos = 0;

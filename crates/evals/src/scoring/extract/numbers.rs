@@ -37,7 +37,7 @@ pub const NUMBER_WORDS_IN_SCAN_ORDER: [(&str, f64); 11] = [
 /// SPBench / SpatialTree numeric extraction: number words first (scan order of
 /// [`NUMBER_WORDS_IN_SCAN_ORDER`], case-insensitive, whole words — the reference does not say whether
 /// the original matches substrings; we assume word boundaries), then the first unsigned `\d+(\.\d+)?`.
-/// **[QUIRK]** "two chairs, not three" → 2 but "three or two" → 2 as well; "-3" → 3 (no sign).
+/// **\[QUIRK\]** "two chairs, not three" → 2 but "three or two" → 2 as well; "-3" → 3 (no sign).
 pub fn number_word_or_first_unsigned(text: &str) -> Option<f64> {
     let found: Vec<String> = NUMBER_WORDS
         .find_iter(text)
@@ -85,7 +85,7 @@ pub fn spar_numbers(text: &str) -> Vec<f64> {
 }
 
 /// VSI / VSTI official strict extraction: the first whitespace token, trailing dots removed, must parse
-/// as a float as a whole. **[QUIRK]** "3.5 m" → 3.5, but "about 3.5" and "3.5m" score 0.
+/// as a float as a whole. **\[QUIRK\]** "3.5 m" → 3.5, but "about 3.5" and "3.5m" score 0.
 pub fn first_token_float(text: &str) -> Option<f64> {
     py_float(rstrip_dots(first_token(text)))
 }

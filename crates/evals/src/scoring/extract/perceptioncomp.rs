@@ -15,7 +15,7 @@ lazy_regex!(STANDALONE_CI = r"(?i)\b([A-E])\b");
 /// 1. `<answer>X</answer>`;
 /// 2. the first `\boxed{}` letter;
 /// 3. `answer[\s:]*X` (case-insensitive);
-/// 4. the last standalone letter A–E, **case-insensitive**. **[QUIRK]** The article "a" counts as A:
+/// 4. the last standalone letter A–E, **case-insensitive**. **\[QUIRK\]** The article "a" counts as A:
 ///    "It is a dog" → A;
 /// 5. a single letter;
 /// 6. otherwise the stripped text (compared upper-cased, so it only matches by accident).

@@ -37,7 +37,7 @@ pub fn omni3d(text: &str) -> String {
 }
 
 /// SpatialTree "judge" answers: compare the **last** position of the substring "yes" with the last
-/// position of "no" in the lower-cased prediction. **[QUIRK]** Substring search: "not", "know", "none"
+/// position of "no" in the lower-cased prediction. **\[QUIRK\]** Substring search: "not", "know", "none"
 /// count as "no", and "eyes" as "yes". Returns "yes", "no" or "" when neither occurs.
 pub fn spatialtree_judge(text: &str) -> &'static str {
     let lower = text.to_lowercase();

@@ -7,7 +7,7 @@ use crate::scoring::mra::{ZeroPolicy, mra10_with};
 use crate::scoring::pytext::{py_float, py_strip, single_ascii_letter};
 
 lazy_regex!(
-    /// `\(?([A-Da-d])\)?[.:)]`. **[QUIRK]** A lower-case a–d ending a word before punctuation matches:
+    /// `\(?([A-Da-d])\)?[.:)]`. **\[QUIRK\]** A lower-case a–d ending a word before punctuation matches:
     /// "behind." → D, "the sofa." → A.
     MARKED = r"\(?([A-Da-d])\)?[.:)]"
 );

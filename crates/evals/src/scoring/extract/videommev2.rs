@@ -24,7 +24,7 @@ pub const ANSWER_PREFIXES: [&str; 11] = [
 /// 1. delete every occurrence of each [`ANSWER_PREFIXES`] entry, then strip;
 /// 2. a `\boxed{}` holding a capital A–H;
 /// 3. more than 10 words and no capital A–H anywhere → "";
-/// 4. the **first capital A–H anywhere** in the text. **[QUIRK]** "I think…" gives no letter (I is not
+/// 4. the **first capital A–H anywhere** in the text. **\[QUIRK\]** "I think…" gives no letter (I is not
 ///    A–H) but "Based on the video, C" → B (the B of "Based").
 pub fn videommev2(text: &str) -> String {
     let mut s = text.to_string();

@@ -1,0 +1,149 @@
+"""The zygote: imports numpy, scipy, matplotlib, PIL and the runtime once, then forks one
+session per sample in milliseconds.
+
+Run as `python -m spatialclaw_kernel.zygote`. fd 0/1 are the control pipe to the host. Each
+forked session connects to the host's Unix socket and says which pending session it is; from
+then on it talks to the host over that socket (docs/kernel-protocol.md).
+
+The zygote is the sessions' parent and the subreaper of their snapshots, so it reaps every
+process and tells the host how each one ended (a killed session's exit status is what lets
+the host say "out of memory" instead of "it died").
+"""
+
+import ctypes
+import gc
+import os
+import select
+import signal
+import sys
+
+from . import RUNTIME_VERSION, namespace
+from .wire import read_message, write_message
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _become_subreaper():
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except OSError:
+        return False
+
+
+def _status(raw):
+    if os.WIFSIGNALED(raw):
+        return {"signal": os.WTERMSIG(raw)}
+    return {"code": os.WEXITSTATUS(raw) if os.WIFEXITED(raw) else -1}
+
+
+class Zygote:
+    def __init__(self, control_in, control_out):
+        self.control_in = control_in
+        self.control_out = control_out
+        self.groups = set()  # process groups of live sessions (session + its snapshot)
+
+    def send(self, header):
+        write_message(self.control_out, header)
+
+    def reap(self):
+        while True:
+            try:
+                pid, raw = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.groups.discard(pid)
+            self.send({"type": "exited", "pid": pid, "status": _status(raw)})
+
+    def fork_session(self, msg):
+        # SIGUSR1 resumes a snapshot; it must be blocked before any snapshot can exist.
+        pid = os.fork()
+        if pid == 0:
+            self._child(msg)  # never returns
+        self.groups.add(pid)
+        self.send({"type": "forked", "token": msg["token"], "pid": pid})
+
+    def _child(self, msg):
+        code = 0
+        try:
+            os.setpgid(0, 0)  # own group: terminal Ctrl-C stays with the host; kill(-pgid) cleans up
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            self.control_in.close()
+            self.control_out.close()
+            gc.unfreeze()
+            from .session import run_forked_session
+
+            run_forked_session(msg)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 0
+        except BaseException:  # noqa: BLE001 - report and leave; the host sees the exit status
+            import traceback
+
+            traceback.print_exc()
+            code = 1
+        finally:
+            os._exit(code)
+
+    def shutdown(self):
+        for pgid in list(self.groups):
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def serve(self):
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_w, False)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        fd = self.control_in.fileno()
+        try:
+            while True:
+                ready, _, _ = select.select([fd, wake_r], [], [], 1.0)
+                if wake_r in ready:
+                    os.read(wake_r, 4096)
+                self.reap()
+                if fd not in ready:
+                    continue
+                try:
+                    header, _ = read_message(self.control_in)
+                except EOFError:
+                    return  # the host is gone
+                kind = header.get("type")
+                if kind == "fork":
+                    self.fork_session(header)
+                elif kind == "shutdown":
+                    return
+        finally:
+            self.shutdown()
+
+
+def main():
+    # Unbuffered: select() on the descriptor must see every byte that is waiting.
+    control_in = os.fdopen(os.dup(0), "rb", buffering=0)
+    control_out = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # only sessions are interrupted, never the zygote
+    namespace.preimport()
+    subreaper = _become_subreaper()
+    # Objects imported so far are never collected: freezing them keeps the garbage collector
+    # from touching (and so copying) their pages in every forked session.
+    gc.collect()
+    gc.freeze()
+    zygote = Zygote(control_in, control_out)
+    zygote.send({
+        "type": "zygote_ready",
+        "python": sys.version.split()[0],
+        "runtime_version": RUNTIME_VERSION,
+        "subreaper": subreaper,
+    })
+    zygote.serve()
+
+
+if __name__ == "__main__":
+    main()
