@@ -20,7 +20,7 @@ pub fn show_call_labels(code: &str) -> Vec<String> {
         code,
         found: Vec::new(),
     };
-    finder.visit_body(&cell.module().body);
+    finder.visit_body(cell.body());
     finder.found.sort_by_key(|(at, _)| *at);
     finder.found.into_iter().map(|(_, label)| label).collect()
 }
@@ -39,7 +39,10 @@ impl ShowCalls<'_> {
             Expr::Starred(starred) => &*starred.value,
             other => other,
         };
-        let text = self.code.get(first.range().to_std_range()).unwrap_or_default();
+        let text = self
+            .code
+            .get(first.range().to_std_range())
+            .unwrap_or_default();
         // Multi-line arguments become one line: a label is a single line of text.
         text.split_whitespace().collect::<Vec<_>>().join(" ")
     }
@@ -58,11 +61,11 @@ fn is_show(func: &Expr) -> bool {
 
 impl<'a> Visitor<'a> for ShowCalls<'_> {
     fn visit_expr(&mut self, expr: &'a Expr) {
-        if let Expr::Call(call) = expr {
-            if is_show(&call.func) {
-                let label = self.label(call);
-                self.found.push((call.start(), label));
-            }
+        if let Expr::Call(call) = expr
+            && is_show(&call.func)
+        {
+            let label = self.label(call);
+            self.found.push((call.start(), label));
         }
         with_stack(|| visitor::walk_expr(self, expr));
     }

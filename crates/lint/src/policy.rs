@@ -42,8 +42,10 @@ pub struct Policy {
     pub reserved_names: BTreeSet<String>,
     /// Prefixes that, followed by one or more digits, are reserved too (`InputImages_2`).
     pub reserved_numbered_prefixes: BTreeSet<String>,
-    /// Names the kernel has bound to modules before the first cell (`np` → `numpy`), so attribute
-    /// chains on them (`np.ctypeslib`) resolve to module paths.
+    /// Names the kernel binds before the first cell, with the dotted path they stand for
+    /// (`np` → `numpy`, `show` → `feedback.show`). Attribute chains on them (`np.ctypeslib`)
+    /// resolve to paths, and importing the same path under the same name (`import tools`,
+    /// `from feedback import show`) is not a rebinding.
     pub preimported: BTreeMap<String, String>,
     /// Names that earlier cells of this session bound. They shadow builtins of the same name, so a
     /// variable called `input` from a previous cell is not mistaken for the builtin `input`.
@@ -106,8 +108,9 @@ impl Policy {
     pub fn is_reserved(&self, name: &str) -> bool {
         self.reserved_names.contains(name)
             || self.reserved_numbered_prefixes.iter().any(|prefix| {
-                name.strip_prefix(prefix.as_str())
-                    .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()))
+                name.strip_prefix(prefix.as_str()).is_some_and(|rest| {
+                    !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit())
+                })
             })
     }
 
@@ -128,7 +131,9 @@ impl Policy {
     /// The blocked entry that is exactly `path`, if any (used on attribute chains so that
     /// `np.ctypeslib.load_library` is reported once, at `np.ctypeslib`).
     pub(crate) fn blocked_exactly(&self, path: &str) -> Option<&BlockedPath> {
-        self.blocked_paths.iter().find(|blocked| blocked.path == path)
+        self.blocked_paths
+            .iter()
+            .find(|blocked| blocked.path == path)
     }
 }
 
@@ -194,7 +199,7 @@ pub const DEFAULT_RESERVED_NAMES: &[&str] = &[
 ];
 
 /// What the kernel binds before the first cell (agent-runtime §4.2 plus the top-level tool names),
-/// as `(name, module path)`.
+/// as `(name, dotted path)`.
 pub const DEFAULT_PREIMPORTED: &[(&str, &str)] = &[
     ("np", "numpy"),
     ("numpy", "numpy"),
@@ -212,6 +217,7 @@ pub const DEFAULT_PREIMPORTED: &[(&str, &str)] = &[
     ("tools", "tools"),
     ("feedback", "feedback"),
     ("vlm", "vlm"),
+    ("show", "feedback.show"),
     ("Reconstruct", "tools.Reconstruct"),
     ("SAM3", "tools.SAM3"),
     ("Graph", "tools.Graph"),
@@ -325,16 +331,8 @@ fn default_blocked_paths() -> Vec<BlockedPath> {
             "it downloads data over the network",
             "work with InputImages and Metadata",
         ),
-        BlockedPath::new(
-            "scipy.sparse.load_npz",
-            "it reads files",
-            NO_FILES,
-        ),
-        BlockedPath::new(
-            "scipy.sparse.save_npz",
-            "it writes files",
-            NO_FILES,
-        ),
+        BlockedPath::new("scipy.sparse.load_npz", "it reads files", NO_FILES),
+        BlockedPath::new("scipy.sparse.save_npz", "it writes files", NO_FILES),
         BlockedPath::new(
             "scipy.test",
             "it starts the scipy test suite",

@@ -170,7 +170,10 @@ mod tests {
         };
         let text = report.render();
         assert!(text.contains("fix the 1 problem below"), "{text}");
-        assert!(text.contains("line 3: Module 'os' is not available"), "{text}");
+        assert!(
+            text.contains("line 3: Module 'os' is not available"),
+            "{text}"
+        );
         assert!(text.contains("\n    import os\n"), "{text}");
     }
 }

@@ -113,7 +113,10 @@ mod tests {
     fn positions_are_one_based_and_count_characters() {
         let src = "a = 1\né = (2,\n  x\n";
         let index = LineIndex::new(src);
-        assert_eq!(index.position(TextSize::new(0)), Position { line: 1, column: 1 });
+        assert_eq!(
+            index.position(TextSize::new(0)),
+            Position { line: 1, column: 1 }
+        );
         // 'é' is two bytes; the '(' after "é = " is the 5th character of line 2.
         let paren = src.find('(').unwrap();
         assert_eq!(

@@ -17,7 +17,10 @@ fn assert_flags(code: &str, rule: Rule) {
 fn assert_flags_at(code: &str, rule: Rule, line: usize) {
     let report = lint(code, &Policy::default());
     assert!(
-        report.diagnostics.iter().any(|d| d.rule == rule && d.line == line),
+        report
+            .diagnostics
+            .iter()
+            .any(|d| d.rule == rule && d.line == line),
         "expected {rule} on line {line} for:\n{code}\ngot:\n{}",
         report.render()
     );
@@ -65,7 +68,10 @@ fn direct_dynamic_code() {
 
 #[test]
 fn builtins_module_and_import_machinery() {
-    assert_flags("getattr(__builtins__, 'op' + 'en')('/etc/passwd')\n", Rule::DunderAccess);
+    assert_flags(
+        "getattr(__builtins__, 'op' + 'en')('/etc/passwd')\n",
+        Rule::DunderAccess,
+    );
     assert_flags(
         "getattr(__builtins__, '__imp' + 'ort__')('o' + 's')\n",
         Rule::DunderAccess,
@@ -184,9 +190,15 @@ fn class_hierarchy_walks() {
 fn getattr_with_built_or_dunder_names() {
     assert_flags("getattr((), '__cl' + 'ass__')\n", Rule::DunderAccess);
     assert_flags("getattr((), '__class__')\n", Rule::DunderAccess);
-    assert_flags("getattr(x, '_' * 2 + 'class' + '_' * 2)\n", Rule::DunderAccess);
+    assert_flags(
+        "getattr(x, '_' * 2 + 'class' + '_' * 2)\n",
+        Rule::DunderAccess,
+    );
     assert_flags("k = '__class__'\ngetattr(x, k)\n", Rule::DunderAccess);
-    assert_flags("for k in ['__class__']:\n    getattr(x, k)\n", Rule::DunderAccess);
+    assert_flags(
+        "for k in ['__class__']:\n    getattr(x, k)\n",
+        Rule::DunderAccess,
+    );
     assert_flags("setattr(f, '__code__', g.__code__)\n", Rule::DunderAccess);
     assert_flags(
         "getattr(x, chr(95) * 2 + 'class' + chr(95) * 2)\n",
@@ -205,7 +217,10 @@ fn getattr_with_built_or_dunder_names() {
     let policy = Policy::default().with_session_names(["k"]);
     let report = lint("k = 'shape'\ngetattr(x, k)\n", &policy);
     assert!(
-        report.diagnostics.iter().any(|d| d.rule == Rule::ComputedAttribute),
+        report
+            .diagnostics
+            .iter()
+            .any(|d| d.rule == Rule::ComputedAttribute),
         "{}",
         report.render()
     );
@@ -219,7 +234,10 @@ fn format_string_access() {
         "'{0.__globals__[codecs].open.__globals__[sys].modules[os].environ}'.format(json.dumps)\n",
         Rule::DunderAccess,
     );
-    assert_flags("t = '{x.__class__}'\nt.format_map({'x': 1})\n", Rule::DunderAccess);
+    assert_flags(
+        "t = '{x.__class__}'\nt.format_map({'x': 1})\n",
+        Rule::DunderAccess,
+    );
     assert_flags("f'{x.__class__}'\n", Rule::DunderAccess);
     assert_flags("f'{{0.__class__}}'.format(1)\n", Rule::DunderAccess);
     assert_flags("b'{0.__class__}'.decode().format(1)\n", Rule::DunderAccess);
@@ -279,10 +297,16 @@ fn reserved_names() {
 
 #[test]
 fn threads_processes_and_signals() {
-    assert_flags("import threading\nthreading.Thread(target=f).start()\n", Rule::ProcessControl);
+    assert_flags(
+        "import threading\nthreading.Thread(target=f).start()\n",
+        Rule::ProcessControl,
+    );
     assert_flags("signal.alarm(1)\n", Rule::ProcessControl);
     assert_flags("signal.signal(signal.SIGALRM, h)\n", Rule::ProcessControl);
-    assert_flags("import _thread\n_thread.start_new_thread(f, ())\n", Rule::ProcessControl);
+    assert_flags(
+        "import _thread\n_thread.start_new_thread(f, ())\n",
+        Rule::ProcessControl,
+    );
     assert_flags("subprocess.run(['id'])\n", Rule::ProcessControl);
     assert_flags("multiprocessing.Pool(4)\n", Rule::ProcessControl);
 }
@@ -291,5 +315,10 @@ fn threads_processes_and_signals() {
 fn rules_run_even_when_the_syntax_is_broken() {
     let report = lint("import os\nx = (1,\n", &Policy::default());
     assert!(report.syntax.is_some());
-    assert!(report.diagnostics.iter().any(|d| d.rule == Rule::ForbiddenImport));
+    assert!(
+        report
+            .diagnostics
+            .iter()
+            .any(|d| d.rule == Rule::ForbiddenImport)
+    );
 }

@@ -247,7 +247,8 @@ print(len(InputImages_1), len(InputImages_2))
 print(list(frames_with("bed")))
 "#,
     // 33. Import runtime modules.
-    r#"import tools
+    r#"from __future__ import annotations
+import tools
 import tools.SAM3
 from tools import SAM3, Mask
 import feedback
@@ -258,7 +259,6 @@ import matplotlib.pyplot as plt
 from scipy.spatial.transform import Rotation as R
 from scipy import ndimage, linalg, stats, interpolate
 from math import pi, sqrt
-from __future__ import annotations
 "#,
     // 34. Variable called `signal` from scipy import; warnings.
     r#"import warnings

@@ -38,13 +38,13 @@ const FORBIDDEN_BUILTINS: &[(&str, &str)] = &[
     ),
     (
         "globals",
-        "refer to your variables by name; keep related values in a dict if you need to look \
-         them up by key",
+        "refer to your variables by name (to check whether one exists from an earlier cell, use \
+         try: x / except NameError:), and keep values you look up by key in a dict",
     ),
     (
         "locals",
-        "refer to your variables by name; keep related values in a dict if you need to look \
-         them up by key",
+        "refer to your variables by name (to check whether one exists from an earlier cell, use \
+         try: x / except NameError:), and keep values you look up by key in a dict",
     ),
     (
         "vars",

@@ -135,7 +135,9 @@ fn fstring_text(fstring: &ast::ExprFString) -> Option<String> {
             FStringPart::FString(f) => {
                 for element in &f.elements {
                     match element {
-                        InterpolatedStringElement::Literal(literal) => text.push_str(&literal.value),
+                        InterpolatedStringElement::Literal(literal) => {
+                            text.push_str(&literal.value)
+                        }
                         InterpolatedStringElement::Interpolation(_) => return None,
                     }
                 }
@@ -280,7 +282,10 @@ mod tests {
     #[test]
     fn evaluates_concatenation_and_repetition() {
         assert_eq!(eval("'__cl' + 'ass__'"), Some(vec!["__class__".into()]));
-        assert_eq!(eval("'_' * 2 + 'dict' + '__'"), Some(vec!["__dict__".into()]));
+        assert_eq!(
+            eval("'_' * 2 + 'dict' + '__'"),
+            Some(vec!["__dict__".into()])
+        );
         assert_eq!(eval("f'shape'"), Some(vec!["shape".into()]));
         assert_eq!(eval("f'{x}'"), None);
         assert_eq!(eval("chr(95) * 2"), None);
@@ -307,7 +312,10 @@ mod tests {
             literals_at("for k in ('x', 'y'):\n    pass\n", "k"),
             Some(vec!["x".into(), "y".into()])
         );
-        assert_eq!(literals_at("k = 'shape'\n", "k"), Some(vec!["shape".into()]));
+        assert_eq!(
+            literals_at("k = 'shape'\n", "k"),
+            Some(vec!["shape".into()])
+        );
         assert_eq!(
             literals_at("[1 for k in ['a', 'b']]\n", "k"),
             Some(vec!["a".into(), "b".into()])
@@ -315,6 +323,9 @@ mod tests {
         assert_eq!(literals_at("k = 'shape'\nk += '__'\n", "k"), None);
         assert_eq!(literals_at("k = 'a'\ndef f(k): pass\n", "k"), None);
         assert_eq!(literals_at("for k in names:\n    pass\n", "k"), None);
-        assert_eq!(literals_at("def f():\n    global k\n    k = x\nk = 'a'\n", "k"), None);
+        assert_eq!(
+            literals_at("def f():\n    global k\n    k = x\nk = 'a'\n", "k"),
+            None
+        );
     }
 }

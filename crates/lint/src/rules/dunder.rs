@@ -8,13 +8,28 @@
 /// Dunder attributes that lead out of the sandbox, with what to write instead.
 const BLOCKED_DUNDERS: &[(&str, &str)] = &[
     ("__class__", "use type(x) or isinstance(x, SomeType)"),
-    ("__bases__", "use isinstance(x, SomeType) or issubclass(A, B)"),
-    ("__base__", "use isinstance(x, SomeType) or issubclass(A, B)"),
+    (
+        "__bases__",
+        "use isinstance(x, SomeType) or issubclass(A, B)",
+    ),
+    (
+        "__base__",
+        "use isinstance(x, SomeType) or issubclass(A, B)",
+    ),
     ("__mro__", "use isinstance(x, SomeType) or issubclass(A, B)"),
-    ("__subclasses__", "use isinstance(x, SomeType) or issubclass(A, B)"),
-    ("__dict__", "use dataclasses.asdict(obj) or read the attributes by name"),
+    (
+        "__subclasses__",
+        "use isinstance(x, SomeType) or issubclass(A, B)",
+    ),
+    (
+        "__dict__",
+        "use dataclasses.asdict(obj) or read the attributes by name",
+    ),
     ("__globals__", "call the function instead of inspecting it"),
-    ("__builtins__", "call the builtins directly (len, min, sorted, …)"),
+    (
+        "__builtins__",
+        "call the builtins directly (len, min, sorted, …)",
+    ),
     ("__code__", "call the function instead of inspecting it"),
     ("__closure__", "call the function instead of inspecting it"),
     ("__defaults__", "pass the arguments explicitly"),
@@ -23,12 +38,30 @@ const BLOCKED_DUNDERS: &[(&str, &str)] = &[
     ("__self__", "keep a reference to the object you need"),
     ("__objclass__", "use type(x)"),
     ("__getattribute__", "read the attribute directly (obj.name)"),
-    ("__reduce__", "there is nothing to serialise: variables persist between cells"),
-    ("__reduce_ex__", "there is nothing to serialise: variables persist between cells"),
-    ("__import__", "import the allowed modules with an import statement"),
-    ("__loader__", "import the allowed modules with an import statement"),
-    ("__spec__", "import the allowed modules with an import statement"),
-    ("__traceback__", "print the exception message: print(repr(e))"),
+    (
+        "__reduce__",
+        "there is nothing to serialise: variables persist between cells",
+    ),
+    (
+        "__reduce_ex__",
+        "there is nothing to serialise: variables persist between cells",
+    ),
+    (
+        "__import__",
+        "import the allowed modules with an import statement",
+    ),
+    (
+        "__loader__",
+        "import the allowed modules with an import statement",
+    ),
+    (
+        "__spec__",
+        "import the allowed modules with an import statement",
+    ),
+    (
+        "__traceback__",
+        "print the exception message: print(repr(e))",
+    ),
 ];
 
 /// Frame, traceback, generator, coroutine and code-object attributes: the other road to
@@ -78,9 +111,9 @@ pub(crate) fn blocked_attribute(attr: &str) -> Option<&'static str> {
     if let Some((_, instead)) = BLOCKED_DUNDERS.iter().find(|(name, _)| *name == attr) {
         return Some(instead);
     }
-    FRAME_ATTRIBUTES
-        .contains(&attr)
-        .then_some("frames, tracebacks and code objects are not inspectable here; print the values you need")
+    FRAME_ATTRIBUTES.contains(&attr).then_some(
+        "frames, tracebacks and code objects are not inspectable here; print the values you need",
+    )
 }
 
 /// Whether a bare name is one of the blocked ones.
@@ -147,10 +180,25 @@ mod tests {
 
     #[test]
     fn escape_attributes_are_blocked_and_ordinary_dunders_are_not() {
-        for attr in ["__class__", "__subclasses__", "__globals__", "gi_frame", "f_back", "co_code"] {
+        for attr in [
+            "__class__",
+            "__subclasses__",
+            "__globals__",
+            "gi_frame",
+            "f_back",
+            "co_code",
+        ] {
             assert!(blocked_attribute(attr).is_some(), "{attr}");
         }
-        for attr in ["__init__", "__name__", "__len__", "__version__", "__doc__", "shape", "f"] {
+        for attr in [
+            "__init__",
+            "__name__",
+            "__len__",
+            "__version__",
+            "__doc__",
+            "shape",
+            "f",
+        ] {
             assert!(blocked_attribute(attr).is_none(), "{attr}");
         }
     }

@@ -64,7 +64,11 @@ pub(super) fn check_import_from(checker: &mut Checker<'_>, import: &StmtImportFr
             for alias in &import.names {
                 let full = format!("{module}.{}", alias.name.id);
                 if let Some(blocked) = checker.policy.blocked(&full) {
-                    checker.report(alias.start(), Rule::ForbiddenImport, blocked_message(blocked));
+                    checker.report(
+                        alias.start(),
+                        Rule::ForbiddenImport,
+                        blocked_message(blocked),
+                    );
                 }
             }
         }
@@ -74,7 +78,10 @@ pub(super) fn check_import_from(checker: &mut Checker<'_>, import: &StmtImportFr
         if name == "*" {
             continue;
         }
-        let bound = alias.asname.as_ref().map_or(name, |asname| asname.id.as_str());
+        let bound = alias
+            .asname
+            .as_ref()
+            .map_or(name, |asname| asname.id.as_str());
         let path = match module {
             Some(module) if import.level == 0 => format!("{module}.{name}"),
             _ => name.to_owned(),

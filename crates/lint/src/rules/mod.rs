@@ -199,7 +199,10 @@ impl<'a> Checker<'a> {
                     self.report(
                         at,
                         Rule::ComputedAttribute,
-                        builtins::alias_message(id, "read and write attributes directly (obj.name)"),
+                        builtins::alias_message(
+                            id,
+                            "read and write attributes directly (obj.name)",
+                        ),
                     );
                 }
             }
@@ -290,12 +293,11 @@ impl<'a> Checker<'a> {
     fn check_attribute(&mut self, attribute: &ast::ExprAttribute) {
         let name = attribute.attr.id.as_str();
         let at = attribute.attr.start();
-        if dunder::is_harmless_after_class(name) {
-            if let Expr::Attribute(inner) = &*attribute.value {
-                if inner.attr.id.as_str() == "__class__" {
-                    self.excused.insert(inner.attr.start());
-                }
-            }
+        if dunder::is_harmless_after_class(name)
+            && let Expr::Attribute(inner) = &*attribute.value
+            && inner.attr.id.as_str() == "__class__"
+        {
+            self.excused.insert(inner.attr.start());
         }
         if !self.excused.contains(&at) {
             self.check_attribute_name(&attribute.value, name, at);
@@ -508,7 +510,9 @@ fn fstring_literal_text(fstring: &ast::ExprFString) -> String {
             FStringPart::FString(f) => {
                 for element in &f.elements {
                     match element {
-                        InterpolatedStringElement::Literal(literal) => text.push_str(&literal.value),
+                        InterpolatedStringElement::Literal(literal) => {
+                            text.push_str(&literal.value)
+                        }
                         InterpolatedStringElement::Interpolation(_) => text.push('\0'),
                     }
                 }

@@ -15,16 +15,25 @@ use crate::report::Rule;
 /// agent's own view.
 const KERNEL_OBJECTS: &[&str] = &["tools", "vlm", "feedback", "show", "ReturnAnswer"];
 
-pub(super) fn check_binding(checker: &mut Checker<'_>, name: &str, at: TextSize, kind: BindKind<'_>) {
+pub(super) fn check_binding(
+    checker: &mut Checker<'_>,
+    name: &str,
+    at: TextSize,
+    kind: BindKind<'_>,
+) {
     if !checker.policy.is_reserved(name) {
         return;
     }
     // `import tools`, `import tools.SAM3` and `from feedback import show` bind the same object the
     // kernel already bound.
-    if let BindKind::Import(path) = kind {
-        if checker.policy.preimported.get(name).is_some_and(|p| p == path) {
-            return;
-        }
+    if let BindKind::Import(path) = kind
+        && checker
+            .policy
+            .preimported
+            .get(name)
+            .is_some_and(|p| p == path)
+    {
+        return;
     }
     checker.report(
         at,

@@ -156,6 +156,31 @@ impl Collector {
 
 impl<'a> Visitor<'a> for Collector {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        with_stack(|| self.visit_stmt_inner(stmt));
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        with_stack(|| self.visit_expr_inner(expr));
+    }
+
+    fn visit_except_handler(&mut self, handler: &'a ExceptHandler) {
+        let ExceptHandler::ExceptHandler(inner) = handler;
+        if let Some(name) = &inner.name {
+            self.bind(&name.id, name.start());
+        }
+        visitor::walk_except_handler(self, handler);
+    }
+
+    fn visit_pattern(&mut self, pattern: &'a Pattern) {
+        if let Some(name) = pattern_capture(pattern) {
+            self.bind(&name.id, name.start());
+        }
+        with_stack(|| visitor::walk_pattern(self, pattern));
+    }
+}
+
+impl Collector {
+    fn visit_stmt_inner(&mut self, stmt: &Stmt) {
         match stmt {
             Stmt::FunctionDef(def) => {
                 for decorator in &def.decorator_list {
@@ -206,11 +231,11 @@ impl<'a> Visitor<'a> for Collector {
                     self.found.nonlocals.insert(name.id.to_string());
                 }
             }
-            _ => with_stack(|| visitor::walk_stmt(self, stmt)),
+            _ => visitor::walk_stmt(self, stmt),
         }
     }
 
-    fn visit_expr(&mut self, expr: &'a Expr) {
+    fn visit_expr_inner(&mut self, expr: &Expr) {
         match expr {
             Expr::Name(name) => {
                 if matches!(name.ctx, ExprContext::Store | ExprContext::Del) {
@@ -235,23 +260,8 @@ impl<'a> Visitor<'a> for Collector {
                     self.visit_expr(&first.iter);
                 }
             }
-            _ => with_stack(|| visitor::walk_expr(self, expr)),
+            _ => visitor::walk_expr(self, expr),
         }
-    }
-
-    fn visit_except_handler(&mut self, handler: &'a ExceptHandler) {
-        let ExceptHandler::ExceptHandler(inner) = handler;
-        if let Some(name) = &inner.name {
-            self.bind(&name.id, name.start());
-        }
-        visitor::walk_except_handler(self, handler);
-    }
-
-    fn visit_pattern(&mut self, pattern: &'a Pattern) {
-        if let Some(name) = pattern_capture(pattern) {
-            self.bind(&name.id, name.start());
-        }
-        with_stack(|| visitor::walk_pattern(self, pattern));
     }
 }
 

@@ -5,10 +5,12 @@
 //! wording for the errors LLMs make most (unclosed brackets, bad indentation) and always show the
 //! offending line with a caret.
 
+mod brackets;
+mod compile;
+
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use ruff_python_ast::token::TokenKind;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, ModModule, Pattern, Stmt};
 use ruff_python_parser::{
@@ -17,6 +19,8 @@ use ruff_python_parser::{
 use ruff_text_size::{Ranged, TextSize};
 
 use crate::source::{LineIndex, caret_snippet};
+use brackets::{MAX_BRACKET_NESTING, prefer_bracket, scan_brackets, too_many_brackets};
+use compile::{ContextChecker, late_future_import};
 
 /// Cells larger than this are refused before parsing. Agent cells are a few KiB; the cap bounds the
 /// work (and the AST depth) an adversarial or runaway cell can cause in the host.
@@ -139,12 +143,12 @@ impl ParsedCell {
         Ok(cell)
     }
 
-    pub(crate) fn module(&self) -> &ModModule {
-        // Only `Drop` takes the AST out, so it is always present here.
-        match &self.parsed {
-            Some(parsed) => parsed.syntax(),
-            None => unreachable!("the AST is only taken out in Drop"),
-        }
+    /// The statements of the cell (the recovered AST when the cell has syntax errors). Only
+    /// `Drop` takes the AST out, so this is always `Some` in practice.
+    pub(crate) fn body(&self) -> &[Stmt] {
+        self.parsed
+            .as_ref()
+            .map_or(&[], |parsed| parsed.syntax().body.as_slice())
     }
 
     fn first_issue(&self, index: &LineIndex<'_>) -> Option<SyntaxIssue> {
@@ -152,7 +156,7 @@ impl ParsedCell {
         let first_error = parsed.errors().iter().min_by_key(|e| e.location.start());
         if let Some(error) = first_error {
             let brackets = scan_brackets(parsed);
-            if let Some(bracket) = brackets.filter(|b| prefer_bracket(b, error)) {
+            if let Some(bracket) = brackets.filter(|b| prefer_bracket(b, error, index)) {
                 return Some(issue_at(
                     index,
                     bracket.at,
@@ -173,11 +177,19 @@ impl ParsedCell {
                 ),
             ));
         }
+        if let Some(at) = late_future_import(&parsed.syntax().body) {
+            return Some(issue_at(
+                index,
+                at,
+                SyntaxIssueKind::Syntax,
+                "from __future__ imports must occur at the beginning of the cell".to_owned(),
+            ));
+        }
         let mut context = ContextChecker::default();
         context.visit_body(&parsed.syntax().body);
-        context.found.map(|(at, message)| {
-            issue_at(index, at, SyntaxIssueKind::Syntax, message.to_owned())
-        })
+        context
+            .found
+            .map(|(at, message)| issue_at(index, at, SyntaxIssueKind::Syntax, message))
     }
 }
 
@@ -247,24 +259,44 @@ fn describe_parse_error(index: &LineIndex<'_>, error: &ParseError) -> SyntaxIssu
                 .to_owned(),
         );
     }
-    let (kind, message) = match &error.error {
-        ParseErrorType::UnexpectedIndentation => {
-            (SyntaxIssueKind::Indentation, "unexpected indent".to_owned())
-        }
+    // Indentation problems point at the first character after the indentation.
+    let indent_end = index.line_start(line)
+        + TextSize::try_from(line_text.len() - trimmed.len()).unwrap_or_default();
+    // Python 2 habits: `print "x"`.
+    if matches!(error.error, ParseErrorType::SimpleStatementsOnSameLine)
+        && trimmed.starts_with("print ")
+    {
+        return issue_at(
+            index,
+            indent_end,
+            SyntaxIssueKind::Syntax,
+            "Missing parentheses in call to 'print'. Did you mean print(...)?".to_owned(),
+        );
+    }
+    let (kind, message, at) = match &error.error {
+        ParseErrorType::UnexpectedIndentation => (
+            SyntaxIssueKind::Indentation,
+            "unexpected indent".to_owned(),
+            indent_end,
+        ),
         ParseErrorType::Lexical(LexicalErrorType::IndentationError) => (
             SyntaxIssueKind::Indentation,
             "unindent does not match any outer indentation level".to_owned(),
+            indent_end,
         ),
         ParseErrorType::Lexical(LexicalErrorType::UnclosedStringError) => (
             SyntaxIssueKind::Syntax,
             "unterminated string literal: close the quote on the same line, or use a \
              triple-quoted string for multi-line text"
                 .to_owned(),
+            at,
         ),
-        ParseErrorType::OtherError(msg) if msg.starts_with("Expected an indented block") => {
-            (SyntaxIssueKind::Indentation, lowercase_first(msg))
-        }
-        other => (SyntaxIssueKind::Syntax, other.to_string()),
+        ParseErrorType::OtherError(msg) if msg.starts_with("Expected an indented block") => (
+            SyntaxIssueKind::Indentation,
+            lowercase_first(msg),
+            indent_end,
+        ),
+        other => (SyntaxIssueKind::Syntax, other.to_string(), at),
     };
     issue_at(index, at, kind, message)
 }
@@ -274,147 +306,6 @@ fn lowercase_first(s: &str) -> String {
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
         None => String::new(),
-    }
-}
-
-/// A bracket problem found by matching bracket tokens, reported in CPython's words.
-#[derive(Debug, Clone, Copy)]
-struct BracketIssue {
-    at: TextSize,
-    problem: BracketProblem,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum BracketProblem {
-    NeverClosed(char),
-    Unmatched(char),
-    Mismatched {
-        close: char,
-        open: char,
-        open_at: TextSize,
-    },
-}
-
-impl BracketIssue {
-    fn message(&self, index: &LineIndex<'_>) -> String {
-        match self.problem {
-            BracketProblem::NeverClosed(open) => format!("'{open}' was never closed"),
-            BracketProblem::Unmatched(close) => format!("unmatched '{close}'"),
-            BracketProblem::Mismatched {
-                close,
-                open,
-                open_at,
-            } => {
-                let open_line = index.position(open_at).line;
-                if open_line == index.position(self.at).line {
-                    format!(
-                        "closing parenthesis '{close}' does not match opening parenthesis '{open}'"
-                    )
-                } else {
-                    format!(
-                        "closing parenthesis '{close}' does not match opening parenthesis '{open}' \
-                         on line {open_line}"
-                    )
-                }
-            }
-        }
-    }
-}
-
-fn bracket_char(kind: TokenKind) -> Option<(char, bool)> {
-    Some(match kind {
-        TokenKind::Lpar => ('(', true),
-        TokenKind::Lsqb => ('[', true),
-        TokenKind::Lbrace => ('{', true),
-        TokenKind::Rpar => (')', false),
-        TokenKind::Rsqb => (']', false),
-        TokenKind::Rbrace => ('}', false),
-        _ => return None,
-    })
-}
-
-fn matching_open(close: char) -> char {
-    match close {
-        ')' => '(',
-        ']' => '[',
-        _ => '{',
-    }
-}
-
-/// The first bracket problem in token order, the way CPython's tokenizer finds it.
-fn scan_brackets(parsed: &Parsed<ModModule>) -> Option<BracketIssue> {
-    let mut stack: Vec<(char, TextSize)> = Vec::new();
-    for token in parsed.tokens().iter() {
-        let Some((ch, is_open)) = bracket_char(token.kind()) else {
-            continue;
-        };
-        if is_open {
-            stack.push((ch, token.start()));
-            continue;
-        }
-        match stack.pop() {
-            None => {
-                return Some(BracketIssue {
-                    at: token.start(),
-                    problem: BracketProblem::Unmatched(ch),
-                });
-            }
-            Some((open, open_at)) if open != matching_open(ch) => {
-                return Some(BracketIssue {
-                    at: token.start(),
-                    problem: BracketProblem::Mismatched {
-                        close: ch,
-                        open,
-                        open_at,
-                    },
-                });
-            }
-            Some(_) => {}
-        }
-    }
-    stack.pop().map(|(open, at)| BracketIssue {
-        at,
-        problem: BracketProblem::NeverClosed(open),
-    })
-}
-
-/// CPython's tokenizer refuses deeper bracket nesting than this ("too many nested parentheses").
-const MAX_BRACKET_NESTING: usize = 200;
-
-/// Where bracket nesting first exceeds what CPython accepts, if it does.
-fn too_many_brackets(parsed: &Parsed<ModModule>) -> Option<TextSize> {
-    let mut depth = 0usize;
-    for token in parsed.tokens().iter() {
-        match bracket_char(token.kind()) {
-            Some((_, true)) => {
-                depth += 1;
-                if depth > MAX_BRACKET_NESTING {
-                    return Some(token.start());
-                }
-            }
-            Some((_, false)) => depth = depth.saturating_sub(1),
-            None => {}
-        }
-    }
-    None
-}
-
-/// Whether the bracket problem explains the parse error better than the parser's own message.
-///
-/// An unclosed bracket makes the parser stumble somewhere later (often on the next line), so the
-/// bracket wins when it comes first. A lexical error (say an unterminated string) is the real cause
-/// of the brackets that follow it, so it wins when it comes first.
-fn prefer_bracket(bracket: &BracketIssue, error: &ParseError) -> bool {
-    if bracket.at > error.location.start() {
-        return false;
-    }
-    let lexical = matches!(
-        &error.error,
-        ParseErrorType::Lexical(lexical) if !matches!(lexical, LexicalErrorType::Eof)
-    );
-    match bracket.problem {
-        BracketProblem::NeverClosed(_) => !lexical,
-        BracketProblem::Unmatched(_) | BracketProblem::Mismatched { .. } => true,
     }
 }
 
@@ -453,107 +344,6 @@ impl<'a> Visitor<'a> for DepthMeter {
         self.enter(pattern.start());
         with_stack(|| visitor::walk_pattern(self, pattern));
         self.depth -= 1;
-    }
-}
-
-/// Finds statements that parse but that CPython refuses to compile, so they are reported before
-/// the cell is run: `return`/`yield` outside a function, `break`/`continue` outside a loop and
-/// `nonlocal` at module level.
-#[derive(Default)]
-struct ContextChecker {
-    in_function: bool,
-    in_loop: bool,
-    found: Option<(TextSize, &'static str)>,
-}
-
-impl ContextChecker {
-    fn report(&mut self, at: TextSize, message: &'static str) {
-        if self.found.is_none_or(|(first, _)| at < first) {
-            self.found = Some((at, message));
-        }
-    }
-}
-
-impl<'a> Visitor<'a> for ContextChecker {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        match stmt {
-            Stmt::FunctionDef(def) => {
-                for decorator in &def.decorator_list {
-                    self.visit_decorator(decorator);
-                }
-                self.visit_parameters(&def.parameters);
-                if let Some(returns) = &def.returns {
-                    self.visit_annotation(returns);
-                }
-                let saved = (self.in_function, self.in_loop);
-                (self.in_function, self.in_loop) = (true, false);
-                with_stack(|| self.visit_body(&def.body));
-                (self.in_function, self.in_loop) = saved;
-            }
-            Stmt::ClassDef(class) => {
-                for decorator in &class.decorator_list {
-                    self.visit_decorator(decorator);
-                }
-                if let Some(arguments) = &class.arguments {
-                    self.visit_arguments(arguments);
-                }
-                let saved = (self.in_function, self.in_loop);
-                (self.in_function, self.in_loop) = (false, false);
-                with_stack(|| self.visit_body(&class.body));
-                (self.in_function, self.in_loop) = saved;
-            }
-            Stmt::For(node) => {
-                self.visit_expr(&node.iter);
-                self.visit_expr(&node.target);
-                let saved = self.in_loop;
-                self.in_loop = true;
-                with_stack(|| self.visit_body(&node.body));
-                self.in_loop = saved;
-                with_stack(|| self.visit_body(&node.orelse));
-            }
-            Stmt::While(node) => {
-                self.visit_expr(&node.test);
-                let saved = self.in_loop;
-                self.in_loop = true;
-                with_stack(|| self.visit_body(&node.body));
-                self.in_loop = saved;
-                with_stack(|| self.visit_body(&node.orelse));
-            }
-            Stmt::Return(_) if !self.in_function => {
-                self.report(
-                    stmt.start(),
-                    "'return' outside function: a cell is not a function body. To finish, call \
-                     ReturnAnswer(answer); to show a value, print() it",
-                );
-            }
-            Stmt::Break(_) if !self.in_loop => self.report(stmt.start(), "'break' outside loop"),
-            Stmt::Continue(_) if !self.in_loop => {
-                self.report(stmt.start(), "'continue' not properly in loop");
-            }
-            Stmt::Nonlocal(_) if !self.in_function => self.report(
-                stmt.start(),
-                "nonlocal declaration not allowed at module level",
-            ),
-            _ => with_stack(|| visitor::walk_stmt(self, stmt)),
-        }
-    }
-
-    fn visit_expr(&mut self, expr: &'a Expr) {
-        match expr {
-            Expr::Yield(_) | Expr::YieldFrom(_) if !self.in_function => {
-                self.report(expr.start(), "'yield' outside function");
-            }
-            Expr::Lambda(lambda) => {
-                if let Some(parameters) = &lambda.parameters {
-                    self.visit_parameters(parameters);
-                }
-                let saved = self.in_function;
-                self.in_function = true;
-                self.visit_expr(&lambda.body);
-                self.in_function = saved;
-            }
-            _ => with_stack(|| visitor::walk_expr(self, expr)),
-        }
     }
 }
 
@@ -617,10 +407,11 @@ mod tests {
         let found = issue("if x:\n    a = 1\n      b = 2\n");
         assert_eq!(found.kind, SyntaxIssueKind::Indentation);
         assert_eq!(found.message, "unexpected indent");
-        assert_eq!((found.line, found.column), (3, 1));
+        assert_eq!((found.line, found.column), (3, 7));
         let found = issue("if x:\n    a = 1\n  b = 2\n");
         assert_eq!(found.kind, SyntaxIssueKind::Indentation);
-        assert_eq!(found.line, 3);
+        assert_eq!((found.line, found.column), (3, 3));
+        assert!(found.to_string().ends_with("    b = 2\n      ^"), "{found}");
         let found = issue("def f():\nreturn 1\n");
         assert_eq!(found.kind, SyntaxIssueKind::Indentation);
         assert!(found.message.starts_with("expected an indented block"));
@@ -635,6 +426,16 @@ mod tests {
         assert!(found.message.contains("Expected `:`"), "{}", found.message);
         let found = issue("a = 1\nx = = 2\n");
         assert_eq!((found.line, found.column), (2, 5));
+        // On the bracket's own line the parser's message is the precise one.
+        let found = issue("def f(:\n  pass\n");
+        assert_eq!((found.line, found.column), (1, 7));
+        assert!(found.message.starts_with("Expected a parameter"), "{found}");
+        let found = issue("print 'hello'\n");
+        assert!(
+            found
+                .message
+                .starts_with("Missing parentheses in call to 'print'")
+        );
         let found = issue("print('abc)\n");
         assert!(found.message.starts_with("unterminated string literal"));
         assert_eq!((found.line, found.column), (1, 7));
@@ -652,13 +453,26 @@ mod tests {
         );
         assert_eq!(issue("y = (yield 1)\n").message, "'yield' outside function");
         assert_eq!(issue("class A:\n    return 1\n").line, 2);
+        assert_eq!(issue("x = 1\nfrom __future__ import annotations\n").line, 2);
+        check_syntax("\"\"\"doc\"\"\"\nfrom __future__ import annotations\nx = 1\n").unwrap();
+        assert_eq!(
+            issue("def f(a, b, a):\n    pass\n").message,
+            "duplicate argument 'a' in function definition"
+        );
+        let found = issue("plt.plot(x, y, color='r', color='b')\n");
+        assert_eq!(found.message, "keyword argument repeated: color");
+        assert_eq!((found.line, found.column), (1, 27));
     }
 
     #[test]
     fn notebook_magics_get_a_specific_message() {
         let found = issue("import numpy as np\n!pip install open3d\n");
         assert_eq!((found.line, found.column), (2, 1));
-        assert!(found.message.contains("IPython magics"), "{}", found.message);
+        assert!(
+            found.message.contains("IPython magics"),
+            "{}",
+            found.message
+        );
         let found = issue("%matplotlib inline\nx = 1\n");
         assert_eq!(found.line, 1);
         assert!(found.message.contains("IPython magics"));
@@ -671,7 +485,11 @@ mod tests {
         let deep = format!("x = {}1", "-".repeat(MAX_NESTING + 10));
         assert!(issue(&deep).message.contains("levels deep"));
         let parens = format!("x = {}1{}", "(".repeat(5000), ")".repeat(5000));
-        assert!(issue(&parens).message.starts_with("too many nested parentheses"));
+        assert!(
+            issue(&parens)
+                .message
+                .starts_with("too many nested parentheses")
+        );
         let ok = format!("x = {}1{}", "(".repeat(150), ")".repeat(150));
         check_syntax(&ok).unwrap();
     }
