@@ -1,6 +1,7 @@
 """Builds the namespace the agent's cells run in: inputs, tools, show, vlm, ReturnAnswer and
 the pre-imported libraries the prompt promises."""
 
+import functools
 import sys
 import types
 
@@ -33,6 +34,19 @@ def preimport():
     from scipy import ndimage, optimize, signal, spatial  # noqa: F401
 
     from . import per_frame, tools, types  # noqa: F401
+
+
+def prewarm():
+    """Work every session would repeat, done once in the zygote: the generated tool docs."""
+    for video in (False, True):
+        cached_tool_docs(video, (), ())
+
+
+@functools.lru_cache(maxsize=16)
+def cached_tool_docs(video, keys, values):
+    from .tools import tool_docs
+
+    return tool_docs(video=video, **dict(zip(keys, values)))
 
 
 def _library_names():

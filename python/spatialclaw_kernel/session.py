@@ -16,9 +16,9 @@ import time
 import traceback
 
 from . import RUNTIME_VERSION, host, namespace, variables
+from . import sandbox  # sandbox layers (owned by sandbox.py; applied once, in init)
 from .capture import BoundedCapture
 from .feedback import CELL_SOURCES
-from .tools import tool_docs
 from .wire import read_message, write_message
 
 LAST_EXPR_LIMIT = 2000
@@ -31,6 +31,7 @@ class Session:
         self.proto_in, self.proto_out = connect(False)
         self.snapshots = True
         self.snapshot_pid = None
+        self.last_exec_id = None
         self.ns = None
         self.hidden = set()
         self.reserved = {}
@@ -72,8 +73,11 @@ class Session:
         for k in list(self.ns):
             if k.startswith("InputImages_"):
                 self.reserved[k] = self.ns[k]
+        # Sandbox: the last step before agent code can run; its report goes back in `ready`.
+        sandbox_report = sandbox.apply(header.get("sandbox"))
         self._send({
             "type": "ready",
+            "sandbox": sandbox_report,
             "python": sys.version.split()[0],
             "runtime_version": RUNTIME_VERSION,
             "names": sorted(k for k in self.ns if not k.startswith("__")),
@@ -82,9 +86,10 @@ class Session:
 
     def _tool_docs(self, options):
         metadata = self.ns["Metadata"]
-        limits = {k: int(options[k]) for k in ("reconstruct_max_frames", "sam3_max_video_frames") if k in options}
+        keys = tuple(k for k in ("reconstruct_max_frames", "sam3_max_video_frames") if k in options)
+        values = tuple(int(options[k]) for k in keys)
         # Image sets are not told about video methods they cannot use.
-        return tool_docs(video=bool(getattr(metadata, "is_video", False)), **limits)
+        return namespace.cached_tool_docs(bool(getattr(metadata, "is_video", False)), keys, values)
 
     def serve(self):
         while True:
@@ -98,6 +103,7 @@ class Session:
             if kind == "init":
                 self.init(header)
             elif kind == "exec":
+                self.last_exec_id = header.get("id")
                 result = self.run_cell(header.get("id"), header.get("code", ""))
                 self._send(result)
                 # Taken after the reply, while the host waits for the model: off the hot path.
@@ -120,8 +126,8 @@ class Session:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
         previous, self.snapshot_pid = self.snapshot_pid, pid
         if previous:
-            _kill_and_reap(previous)
-        self._send({"type": "snapshot", "pid": pid, "cell": self.cell_counter})
+            _kill(previous)  # reaped by the kernel: SIGCHLD is ignored in sessions
+        self._send({"type": "snapshot", "pid": pid, "exec_id": self.last_exec_id})
 
     def _sleep_until_resumed(self):
         """In the snapshot: drop the session's connection and wait for SIGUSR1 from the host."""
@@ -256,11 +262,10 @@ def _bounded_repr(value):
     return text
 
 
-def _kill_and_reap(pid):
+def _kill(pid):
     try:
         os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    except (ProcessLookupError, ChildProcessError):
+    except ProcessLookupError:
         pass
 
 
@@ -294,5 +299,8 @@ def run_forked_session(msg):
             raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, _on_sigint)
+    # Snapshots are this process's children; the kernel reaps them as soon as they are
+    # replaced, without a blocking waitpid between cells.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     session.init(msg)
     session.serve()

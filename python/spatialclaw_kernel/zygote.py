@@ -72,7 +72,7 @@ class Zygote:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             self.control_in.close()
             self.control_out.close()
-            gc.unfreeze()
+            # Objects stay frozen: collecting them would touch (and so copy) the whole heap.
             from .session import run_forked_session
 
             run_forked_session(msg)
@@ -130,6 +130,7 @@ def main():
     sys.stdout = sys.stderr
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # only sessions are interrupted, never the zygote
     namespace.preimport()
+    namespace.prewarm()
     subreaper = _become_subreaper()
     # Objects imported so far are never collected: freezing them keeps the garbage collector
     # from touching (and so copying) their pages in every forked session.

@@ -4,10 +4,12 @@
 //! The agent's code never runs in this process; it runs in the session, which can only reach
 //! the outside world through requests that a [`HostHandler`] answers.
 
+pub mod bench;
 pub mod outcome;
 pub mod pool;
 pub mod protocol;
 pub mod provision;
+pub mod sandbox;
 pub mod session;
 
 pub use outcome::{
@@ -15,7 +17,11 @@ pub use outcome::{
 };
 pub use pool::{ExitStatus, KernelPool};
 pub use protocol::{Array, DType, Message, WireError};
-pub use provision::{PythonEnv, ensure_python_env};
+pub use provision::{PythonEnv, ensure_bench_env, ensure_python_env};
+pub use sandbox::{
+    HostSupport, LayerStatus, NetworkIsolation, ResourceLimits, SandboxPolicy, SandboxReport,
+    host_support,
+};
 pub use session::{
     HostError, HostHandler, InputFrame, KernelError, KernelSession, NoHost, Ready, SessionInputs,
     SessionOptions,

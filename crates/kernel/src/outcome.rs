@@ -97,6 +97,9 @@ pub struct ExecOutcome {
     /// The process died and was replaced by the snapshot taken after the previous cell:
     /// earlier variables are intact, this cell's effects are gone.
     pub restored_from_snapshot: bool,
+    /// Cells before this one whose effects the restored snapshot does not hold (0 normally:
+    /// the snapshot is taken after every cell, between steps).
+    pub cells_lost_before: u64,
     /// The process died with no snapshot to resume, so a fresh session replaced it and
     /// earlier variables are gone.
     pub state_lost: bool,

@@ -169,6 +169,16 @@ impl KernelPool {
         &self.inner.env
     }
 
+    /// Read-only roots every session of this pool needs: the runtime and the environment
+    /// (the session adds what its interpreter reports, see sandbox.py).
+    pub(crate) fn sandbox_roots(&self) -> Vec<PathBuf> {
+        let env = &self.inner.env;
+        let venv = env.python.parent().and_then(|bin| bin.parent());
+        std::iter::once(env.runtime_root.clone())
+            .chain(venv.map(|v| v.to_path_buf()))
+            .collect()
+    }
+
     fn zygote_home(&self) -> PathBuf {
         self.inner
             .socket_path
@@ -198,6 +208,8 @@ impl KernelPool {
             .stderr(Stdio::piped());
         // Its own process group: a terminal's Ctrl-C reaches the host, not the sessions.
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        // Sandbox: sessions forked from the zygote inherit a network namespace of their own.
+        crate::sandbox::isolate_network(&mut cmd);
         let mut child = cmd.spawn().map_err(|source| KernelError::Spawn {
             python: self.inner.env.python.clone(),
             source,

@@ -161,25 +161,50 @@ fn materialize_runtime(cache: &Path) -> Result<PathBuf, ProvisionError> {
 ///
 /// `SPATIALCLAW_PYTHON_ENV=/path/to/python` skips the virtual environment and uses that
 /// interpreter as is (it must have the packages of `python/requirements.txt`).
-pub fn ensure_python_env(mut progress: impl FnMut(&str)) -> Result<PythonEnv, ProvisionError> {
-    let cache = cache_dir();
-    cache_io(&cache, fs::create_dir_all(&cache))?;
-    let runtime_root = materialize_runtime(&cache)?;
+pub fn ensure_python_env(progress: impl FnMut(&str)) -> Result<PythonEnv, ProvisionError> {
     if let Some(p) = std::env::var_os("SPATIALCLAW_PYTHON_ENV") {
+        let cache = cache_dir();
+        cache_io(&cache, fs::create_dir_all(&cache))?;
+        let runtime_root = materialize_runtime(&cache)?;
         return Ok(PythonEnv {
             python: PathBuf::from(p),
             runtime_root,
         });
     }
+    ensure_env_with("", progress)
+}
+
+/// Packages the kernel benchmark adds to drive a Jupyter kernel the way the original does.
+pub const JUPYTER_REQUIREMENTS: &str = "jupyter_client==8.10.0\nipykernel==7.4.0\n";
+
+/// A separate environment with Jupyter added, for `spatialclaw bench kernel` only: the
+/// agent's own environment never carries Jupyter.
+pub fn ensure_bench_env(progress: impl FnMut(&str)) -> Result<PythonEnv, ProvisionError> {
+    ensure_env_with(JUPYTER_REQUIREMENTS, progress)
+}
+
+fn ensure_env_with(
+    extra: &str,
+    mut progress: impl FnMut(&str),
+) -> Result<PythonEnv, ProvisionError> {
+    let cache = cache_dir();
+    cache_io(&cache, fs::create_dir_all(&cache))?;
+    let runtime_root = materialize_runtime(&cache)?;
     let base = find_python()?;
     let version = Command::new(&base)
         .args(["-c", "import sys; print(sys.version)"])
         .output()
         .map(|o| o.stdout)
         .unwrap_or_default();
+    let requirements = format!("{REQUIREMENTS}{extra}");
+    let kind = if extra.is_empty() {
+        "venv"
+    } else {
+        "venv-bench"
+    };
     let venv = cache.join(format!(
-        "venv-{}",
-        short_hash(&[REQUIREMENTS.as_bytes(), &version])
+        "{kind}-{}",
+        short_hash(&[requirements.as_bytes(), &version])
     ));
     let python = venv.join("bin").join("python");
     let marker = venv.join(".spatialclaw-complete");
@@ -198,16 +223,18 @@ pub fn ensure_python_env(mut progress: impl FnMut(&str)) -> Result<PythonEnv, Pr
             runtime_root,
         });
     }
-    progress(
-        "Setting up the kernel's Python environment (numpy, scipy, pillow, matplotlib); this happens once.",
-    );
+    progress(if extra.is_empty() {
+        "Setting up the kernel's Python environment (numpy, scipy, pillow, matplotlib); this happens once."
+    } else {
+        "Setting up the benchmark's Python environment (adds jupyter_client and ipykernel); this happens once."
+    });
     let _ = fs::remove_dir_all(&venv);
     run(
         "python -m venv",
         Command::new(&base).arg("-m").arg("venv").arg(&venv),
     )?;
     let req = venv.join("requirements.txt");
-    cache_io(&req, fs::write(&req, REQUIREMENTS))?;
+    cache_io(&req, fs::write(&req, &requirements))?;
     run(
         "pip install",
         Command::new(&python)

@@ -71,6 +71,11 @@ pub struct SessionOptions {
     pub interrupt_grace: Duration,
     /// Options passed to the runtime's tools (reconstruct_max_frames, ...).
     pub tool_options: Value,
+    /// Keep a fork snapshot after every finished cell so a crash does not lose the agent's
+    /// variables. Costs one fork (a few milliseconds) between cells.
+    pub snapshots: bool,
+    /// Sandbox layers and limits of the session (crate::sandbox); all layers on by default.
+    pub sandbox: crate::sandbox::SandboxPolicy,
 }
 
 impl Default for SessionOptions {
@@ -78,6 +83,8 @@ impl Default for SessionOptions {
         Self {
             interrupt_grace: Duration::from_secs(3),
             tool_options: json!({}),
+            snapshots: true,
+            sandbox: crate::sandbox::SandboxPolicy::default(),
         }
     }
 }
@@ -132,6 +139,13 @@ impl HostHandler for NoHost {
     }
 }
 
+/// A sleeping fork of the session holding its state after cell `exec_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Snapshot {
+    pid: u32,
+    exec_id: u64,
+}
+
 /// The live connection to the session process.
 struct Connection {
     pid: u32,
@@ -148,8 +162,8 @@ pub struct KernelSession {
     options: SessionOptions,
     scratch: tempfile::TempDir,
     conn: Connection,
-    /// Pid of the latest snapshot, kept current by the reader task.
-    snapshot: Arc<Mutex<Option<u32>>>,
+    /// The latest snapshot, kept current by the reader task.
+    snapshot: Arc<Mutex<Option<Snapshot>>>,
     next_id: u64,
     ready: Ready,
 }
@@ -161,6 +175,8 @@ pub struct Ready {
     pub names: Vec<String>,
     /// The tool reference generated from the runtime's docstrings (for the system prompt).
     pub tool_docs: String,
+    /// Which sandbox layers the session installed (None from a runtime that predates them).
+    pub sandbox: Option<crate::sandbox::SandboxReport>,
 }
 
 impl KernelSession {
@@ -195,7 +211,18 @@ impl KernelSession {
             "scratch".into(),
             scratch.path().to_string_lossy().into_owned().into(),
         );
-        init.insert("snapshots".into(), true.into());
+        init.insert("snapshots".into(), options.snapshots.into());
+        // Sandbox policy with this session's paths (crate::sandbox; applied by sandbox.py).
+        init.insert(
+            "sandbox".into(),
+            crate::sandbox::session_policy(
+                &options.sandbox,
+                &inputs,
+                scratch.path(),
+                &pool.sandbox_roots(),
+                &pool.socket_path(),
+            ),
+        );
         let (token, stream, pid) = pool.fork_session(init.clone()).await?;
         let snapshot = Arc::new(Mutex::new(None));
         let mut conn = connect(stream, pid, snapshot.clone());
@@ -221,6 +248,32 @@ impl KernelSession {
     /// Pid of the process currently serving this session.
     pub fn pid(&self) -> Option<u32> {
         Some(self.conn.pid)
+    }
+
+    /// Processes holding this session's memory: the live process and its snapshot.
+    pub fn process_ids(&self) -> Vec<u32> {
+        let mut pids = vec![self.conn.pid];
+        pids.extend(self.snapshot.lock().unwrap().map(|s| s.pid));
+        pids
+    }
+
+    /// Wait until the snapshot of the latest cell exists (it is forked after the reply, while
+    /// the host normally waits for the model). Returns false on timeout or when snapshots
+    /// are off.
+    pub async fn wait_for_snapshot(&self, timeout: Duration) -> bool {
+        let until = Instant::now() + timeout;
+        while Instant::now() < until {
+            if self
+                .snapshot
+                .lock()
+                .unwrap()
+                .is_some_and(|s| s.exec_id == self.next_id)
+            {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+        false
     }
 
     /// The session's scratch directory (the only place agent code may write).
@@ -367,13 +420,19 @@ impl KernelSession {
         self.signal(libc::SIGKILL);
         let snapshot = self.snapshot.lock().unwrap().take();
         let resumed = match snapshot {
-            Some(pid) => self.pool.resume_snapshot(&self.token, pid).await.ok(),
+            Some(snap) => self
+                .pool
+                .resume_snapshot(&self.token, snap.pid)
+                .await
+                .ok()
+                .map(|r| (r, snap)),
             None => None,
         };
         match resumed {
-            Some((stream, pid)) => {
+            Some(((stream, pid), snap)) => {
                 self.conn = connect(stream, pid, self.snapshot.clone());
                 outcome.restored_from_snapshot = true;
+                outcome.cells_lost_before = self.next_id.saturating_sub(snap.exec_id + 1);
             }
             None => {
                 let (token, stream, pid) = self.pool.fork_session(self.init.clone()).await?;
@@ -400,9 +459,9 @@ impl KernelSession {
             &Message::new(json!({"type": "shutdown"})),
         )
         .await;
-        if let Some(pid) = self.snapshot.lock().unwrap().take() {
+        if let Some(snap) = self.snapshot.lock().unwrap().take() {
             // SAFETY: kill(2) on the snapshot pid our session reported.
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            unsafe { libc::kill(snap.pid as i32, libc::SIGKILL) };
         }
     }
 }
@@ -413,8 +472,8 @@ impl Drop for KernelSession {
         // SAFETY: kill(2) on that group; harmless if it already exited.
         unsafe {
             libc::kill(-(self.conn.pid as i32), libc::SIGKILL);
-            if let Some(pid) = self.snapshot.lock().map(|s| *s).unwrap_or(None) {
-                libc::kill(pid as i32, libc::SIGKILL);
+            if let Some(snap) = self.snapshot.lock().map(|s| *s).unwrap_or(None) {
+                libc::kill(snap.pid as i32, libc::SIGKILL);
             }
         }
     }
@@ -425,7 +484,7 @@ impl Drop for KernelSession {
 fn connect(
     stream: tokio::net::UnixStream,
     pid: u32,
-    snapshot: Arc<Mutex<Option<u32>>>,
+    snapshot: Arc<Mutex<Option<Snapshot>>>,
 ) -> Connection {
     let (mut reader, writer) = stream.into_split();
     let (tx, rx) = mpsc::channel(64);
@@ -433,8 +492,12 @@ fn connect(
         loop {
             match read_message(&mut reader).await {
                 Ok(m) if m.kind() == "snapshot" => {
-                    let pid = m.get("pid").and_then(Value::as_u64).map(|p| p as u32);
-                    *snapshot.lock().unwrap() = pid;
+                    let pid = m.get("pid").and_then(Value::as_u64);
+                    let exec_id = m.get("exec_id").and_then(Value::as_u64).unwrap_or(0);
+                    *snapshot.lock().unwrap() = pid.map(|p| Snapshot {
+                        pid: p as u32,
+                        exec_id,
+                    });
                 }
                 Ok(m) => {
                     if tx.send(Ok(m)).await.is_err() {
@@ -496,7 +559,12 @@ async fn await_ready(
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_owned();
-    Ok(Ready { names, tool_docs })
+    let sandbox = crate::sandbox::SandboxReport::from_ready(&ready.header);
+    Ok(Ready {
+        names,
+        tool_docs,
+        sandbox,
+    })
 }
 
 fn error_reply(id: Value, python_type: &str, message: &str) -> Message {

@@ -149,14 +149,13 @@ async fn a_python_level_timeout_returns_control_and_keeps_state() {
 async fn a_cell_stuck_in_c_code_is_killed_and_the_loss_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = start(dir.path()).await;
-    s.exec("kept = 1", LIMIT, &NoHost).await.unwrap();
-    // One BLAS call (seconds of single-threaded matmul) never checks for signals.
+    // The matrix is made first so the timed cell is a single BLAS call (seconds of
+    // single-threaded matmul), which never checks for signals.
+    s.exec("kept = 1\na = np.random.rand(5000, 5000)", LIMIT, &NoHost)
+        .await
+        .unwrap();
     let out = s
-        .exec(
-            "a = np.random.rand(5000, 5000)\nb = a @ a",
-            Duration::from_millis(1000),
-            &NoHost,
-        )
+        .exec("b = a @ a", Duration::from_millis(1000), &NoHost)
         .await
         .unwrap();
     assert!(
@@ -172,11 +171,11 @@ async fn a_cell_stuck_in_c_code_is_killed_and_the_loss_is_reported() {
         "resumed from the snapshot of the last finished cell"
     );
     assert!(!out.state_lost);
-    let code = "print(kept, 'a' in globals(), InputImages[0].frame_index)";
+    let code = "print(kept, a.shape, 'b' in globals(), InputImages[0].frame_index)";
     let after = s.exec(code, LIMIT, &NoHost).await.unwrap();
     assert_eq!(
         after.stdout.trim(),
-        "1 False 30",
+        "1 (5000, 5000) False 30",
         "earlier variables survive; the killed cell left nothing"
     );
 }

@@ -1,0 +1,215 @@
+//! `spatialclaw bench kernel`: our zygote-forked sessions against a Jupyter kernel driven the
+//! way the original drives it, measured in one run on the same machine.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::pool::KernelPool;
+use crate::provision::PythonEnv;
+use crate::session::{
+    InputFrame, KernelError, KernelSession, NoHost, SessionInputs, SessionOptions,
+};
+
+const JUPYTER_DRIVER: &str = include_str!("jupyter_driver.py");
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error(transparent)]
+    Kernel(#[from] KernelError),
+    #[error("the Jupyter side of the benchmark failed: {0}")]
+    Jupyter(String),
+    #[error("benchmark I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Percentiles of a set of milliseconds.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Stats {
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub n: usize,
+}
+
+impl Stats {
+    pub fn of(samples: &[f64]) -> Self {
+        let mut v = samples.to_vec();
+        v.sort_by(f64::total_cmp);
+        let at = |q: f64| {
+            if v.is_empty() {
+                f64::NAN
+            } else {
+                v[((v.len() - 1) as f64 * q).round() as usize]
+            }
+        };
+        Self {
+            p50_ms: at(0.5),
+            p90_ms: at(0.9),
+            n: v.len(),
+        }
+    }
+}
+
+/// Figures of our kernel.
+#[derive(Debug, Clone, Serialize)]
+pub struct OursReport {
+    pub ready: Stats,
+    /// Round trip of a cell issued the way the agent issues them: after the previous cell's
+    /// snapshot exists (it is forked while the host waits for the model).
+    pub step: Stats,
+    /// Cells issued back to back, so each also waits for the previous cell's snapshot fork.
+    pub step_back_to_back: Stats,
+    /// Time to start the zygote (imports), paid once per process.
+    pub zygote_start_ms: f64,
+}
+
+/// Ready time and step round trip of `sessions` sessions with one 640×480 input frame each.
+pub async fn bench_ours(
+    env: &PythonEnv,
+    frame: &Path,
+    sessions: usize,
+    steps: usize,
+    snapshots: bool,
+) -> Result<OursReport, BenchError> {
+    let options = SessionOptions {
+        snapshots,
+        ..Default::default()
+    };
+    let pool = KernelPool::new(env)?;
+    let inputs = SessionInputs {
+        frames: vec![InputFrame {
+            path: frame.to_owned(),
+            frame_index: 0,
+        }],
+        metadata: json!({"is_video": false, "fps": null, "total_frames": 1, "num_images": 1}),
+        ..Default::default()
+    };
+    // The first session also starts the zygote; time that separately.
+    let t = Instant::now();
+    let warm = KernelSession::start_in(&pool, inputs.clone(), SessionOptions::default()).await?;
+    let zygote_start_ms = t.elapsed().as_secs_f64() * 1000.0;
+    warm.shutdown().await;
+    let (mut ready, mut step, mut back_to_back) = (Vec::new(), Vec::new(), Vec::new());
+    let limit = Duration::from_secs(30);
+    for _ in 0..sessions {
+        let t = Instant::now();
+        let mut s = KernelSession::start_in(&pool, inputs.clone(), options.clone()).await?;
+        ready.push(t.elapsed().as_secs_f64() * 1000.0);
+        for i in 0..steps {
+            if snapshots {
+                s.wait_for_snapshot(Duration::from_secs(5)).await;
+            }
+            let t = Instant::now();
+            s.exec(&format!("x = {i}"), limit, &NoHost).await?;
+            step.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        for i in 0..steps {
+            let t = Instant::now();
+            s.exec(&format!("y = {i}"), limit, &NoHost).await?;
+            back_to_back.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        s.shutdown().await;
+    }
+    Ok(OursReport {
+        ready: Stats::of(&ready),
+        step: Stats::of(&step),
+        step_back_to_back: Stats::of(&back_to_back),
+        zygote_start_ms,
+    })
+}
+
+/// Figures of a Jupyter kernel (jupyter_client + ipykernel) started and driven as the
+/// original does: one kernel per sample, imports, then per step the cell plus one
+/// introspection cell.
+pub fn bench_jupyter(
+    bench_env: &PythonEnv,
+    sessions: usize,
+    steps: usize,
+) -> Result<(Stats, Stats), BenchError> {
+    let dir = tempfile::tempdir()?;
+    let script = dir.path().join("jupyter_driver.py");
+    std::fs::write(&script, JUPYTER_DRIVER)?;
+    let out = Command::new(&bench_env.python)
+        .arg(&script)
+        .arg(sessions.to_string())
+        .arg(steps.to_string())
+        .env("OPENBLAS_NUM_THREADS", "1")
+        .env("OMP_NUM_THREADS", "1")
+        .env("MPLBACKEND", "Agg")
+        .env("JUPYTER_RUNTIME_DIR", dir.path())
+        .env("JUPYTER_PLATFORM_DIRS", "1")
+        .current_dir(dir.path())
+        .output()?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let tail: String = err
+            .chars()
+            .rev()
+            .take(2000)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        return Err(BenchError::Jupyter(tail));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| BenchError::Jupyter(format!("unreadable driver output: {e}")))?;
+    let list = |k: &str| -> Vec<f64> {
+        v.get(k)
+            .and_then(|a| a.as_array())
+            .map(|a| a.iter().filter_map(|x| x.as_f64()).collect())
+            .unwrap_or_default()
+    };
+    Ok((Stats::of(&list("ready_ms")), Stats::of(&list("step_ms"))))
+}
+
+/// Proportional set size of the given processes, in kB (shared pages split fairly).
+pub fn pss_kb(pids: &[u32]) -> u64 {
+    pids.iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok())
+        .filter_map(|text| {
+            text.lines()
+                .find(|l| l.starts_with("Pss:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse::<u64>().ok())
+        })
+        .sum()
+}
+
+/// Memory of `count` concurrent sessions that each ran one cell (so each has its snapshot):
+/// total PSS of the zygote, the sessions and their snapshots.
+pub async fn bench_memory(
+    env: &PythonEnv,
+    frame: &Path,
+    count: usize,
+) -> Result<(u64, usize), BenchError> {
+    let pool = KernelPool::new(env)?;
+    let inputs = SessionInputs {
+        frames: vec![InputFrame {
+            path: frame.to_owned(),
+            frame_index: 0,
+        }],
+        metadata: json!({"is_video": false, "num_images": 1}),
+        ..Default::default()
+    };
+    let mut sessions = Vec::with_capacity(count);
+    for _ in 0..count {
+        let mut s =
+            KernelSession::start_in(&pool, inputs.clone(), SessionOptions::default()).await?;
+        s.exec("x = np.arange(10)", Duration::from_secs(30), &NoHost)
+            .await?;
+        sessions.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await; // let the last snapshots settle
+    let mut pids: Vec<u32> = sessions.iter().flat_map(|s| s.process_ids()).collect();
+    pids.extend(pool.zygote_pid());
+    let kb = pss_kb(&pids);
+    let n = pids.len();
+    for s in sessions {
+        s.shutdown().await;
+    }
+    Ok((kb, n))
+}
