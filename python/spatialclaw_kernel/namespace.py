@@ -33,7 +33,7 @@ def preimport():
     import scipy  # noqa: F401
     from scipy import ndimage, optimize, signal, spatial  # noqa: F401
 
-    from . import per_frame, tools, types  # noqa: F401
+    from . import per_frame, sandbox, session, tools, types  # noqa: F401  (imported once, not per fork)
 
 
 def prewarm():

@@ -282,8 +282,23 @@ impl KernelPool {
             .unwrap_or_default()
     }
 
+    /// An unguessable token: whoever connects with it becomes that session, so agent code
+    /// that reached the socket must not be able to predict another session's token.
     fn new_token(&self) -> String {
-        format!("s{}", self.inner.next_token.fetch_add(1, Ordering::Relaxed))
+        let mut bytes = [0u8; 16];
+        // SAFETY: getrandom(2) writes at most `bytes.len()` bytes into our buffer.
+        let n = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
+        let counter = self.inner.next_token.fetch_add(1, Ordering::Relaxed);
+        if n != bytes.len() as isize {
+            // No kernel randomness (very old kernels): fall back to a hash of time and counter.
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            bytes[..8].copy_from_slice(&(t.as_nanos() as u64).to_le_bytes());
+            bytes[8..].copy_from_slice(&counter.to_le_bytes());
+        }
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        format!("s{counter}-{hex}")
     }
 
     fn expect_connection(&self, token: &str) -> oneshot::Receiver<(UnixStream, u32)> {

@@ -105,8 +105,8 @@ pub enum NetworkIsolation {
 impl NetworkIsolation {
     fn describe(&self) -> String {
         match self {
-            Self::NetNamespace => "network namespace".into(),
-            Self::UserAndNetNamespace => "user + network namespace".into(),
+            Self::NetNamespace => "unshare(CLONE_NEWNET)".into(),
+            Self::UserAndNetNamespace => "unshare(CLONE_NEWUSER|CLONE_NEWNET)".into(),
             Self::Unavailable(why) => why.clone(),
         }
     }

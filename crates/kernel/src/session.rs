@@ -319,8 +319,11 @@ impl KernelSession {
             };
             let msg = match next {
                 Some(Ok(m)) => m,
-                Some(Err(e)) => return Err(KernelError::Wire(e)),
-                None => {
+                Some(Err(e @ (WireError::Malformed(_) | WireError::Closed))) => {
+                    return Err(KernelError::Wire(e));
+                }
+                // A reset or broken connection is the process dying, not a protocol bug.
+                Some(Err(WireError::Io(_))) | None => {
                     let status = self
                         .pool
                         .exit_status(self.conn.pid, Duration::from_millis(500))

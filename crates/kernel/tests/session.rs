@@ -390,3 +390,23 @@ async fn the_session_sees_no_host_environment() {
     );
     assert!(out.stdout.contains("PYTHONPATH"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_an_idle_session_is_noticed_at_the_next_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = start(dir.path()).await;
+    s.exec("kept = 5", LIMIT, &NoHost).await.unwrap();
+    assert!(s.wait_for_snapshot(Duration::from_secs(10)).await);
+    s.kill();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let out = s.exec("print(kept * 2)", LIMIT, &NoHost).await.unwrap();
+    assert!(
+        matches!(out.interruption, Some(Interruption::Died { .. })),
+        "{:?}",
+        out.interruption
+    );
+    assert!(out.restored_from_snapshot);
+    assert_eq!(out.cells_lost_before, 0);
+    let again = s.exec("print(kept * 2)", LIMIT, &NoHost).await.unwrap();
+    assert_eq!(again.stdout.trim(), "10");
+}
