@@ -69,8 +69,43 @@ pub fn variable_line(v: &VariableSummary) -> String {
     line
 }
 
-/// Everything the feedback message says about one executed cell.
+/// What the agent still has after its kernel process was lost.
+fn after_kernel_loss(outcome: &ExecOutcome) -> &'static str {
+    if outcome.restored_from_snapshot {
+        "The kernel was restored to its state after the previous step: variables from earlier steps are \
+         intact, and nothing this cell did was kept. Avoid repeating the same computation as is."
+    } else if outcome.state_lost {
+        "It was restarted and ALL variables are gone: re-create what you need (InputImages, Metadata and \
+         tools are back)."
+    } else {
+        "It was restarted; InputImages, Metadata and tools are available."
+    }
+}
+
+/// The exception line of a failed cell: `KeyError: frame 3 not found`, or what interrupted it.
+pub fn exception_line(outcome: &ExecOutcome) -> Option<String> {
+    match (&outcome.interruption, &outcome.error) {
+        (
+            Some(Interruption::TimedOut { limit } | Interruption::KilledAfterTimeout { limit }),
+            _,
+        ) => Some(format!(
+            "TimeoutError: the cell hit its {}s time limit",
+            limit.as_secs_f32()
+        )),
+        (Some(Interruption::Died { detail }), _) => Some(format!("KernelDied: {detail}")),
+        (None, Some(err)) => Some(format!("{}: {}", err.kind, err.message)),
+        (None, None) => None,
+    }
+}
+
+/// Everything the feedback message says about one executed cell (full error report).
 pub fn render(step: usize, outcome: &ExecOutcome) -> String {
+    render_with(step, outcome, false)
+}
+
+/// [`render`], and with `condensed` a cell error is reported in one line (the history already
+/// shows the code up to the failing line with the exception) and the traceback is left out.
+pub fn render_with(step: usize, outcome: &ExecOutcome, condensed: bool) -> String {
     let mut blocks: Vec<String> = vec![format!("=== Step {step} Execution Feedback ===")];
 
     let status = match (&outcome.interruption, &outcome.error) {
@@ -80,14 +115,25 @@ pub fn render(step: usize, outcome: &ExecOutcome) -> String {
             limit.as_secs_f32()
         ),
         (Some(Interruption::KilledAfterTimeout { limit }), _) => format!(
-            "[ERROR] The cell hit its {}s time limit inside native code and the kernel had to be restarted. \
-             ALL variables are gone: re-create what you need (InputImages, Metadata and tools are back).",
-            limit.as_secs_f32()
+            "[ERROR] The cell hit its {}s time limit inside native code and its process had to be killed. {}",
+            limit.as_secs_f32(),
+            after_kernel_loss(outcome)
         ),
         (Some(Interruption::Died { detail }), _) => format!(
-            "[ERROR] The kernel process stopped while running this cell: {detail}. It was restarted; ALL variables \
-             are gone: re-create what you need (InputImages, Metadata and tools are back)."
+            "[ERROR] The kernel process stopped while running this cell: {detail}. {}",
+            after_kernel_loss(outcome)
         ),
+        (None, Some(err)) if condensed => {
+            let at = err.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+            let mut s = format!(
+                "[ERROR] {}{at}: {} (see the condensed code above)",
+                err.kind, err.message
+            );
+            if !outcome.variables.is_empty() {
+                s.push_str("\nVariables assigned before the error were kept.");
+            }
+            s
+        }
         (None, Some(err)) => {
             let at = err.line.map(|l| format!(" (line {l})")).unwrap_or_default();
             let mut s = format!("[ERROR] {}{at}: {}", err.kind, err.message);
@@ -245,6 +291,8 @@ mod tests {
             ..Default::default()
         };
         let text = render(4, &outcome);
+        let short = render_with(4, &outcome, true);
+        assert!(short.contains("(see the condensed code above)"), "{short}");
         assert!(
             text.contains("[ERROR] KeyError (line 2): frame 3 not found"),
             "{text}"
@@ -261,7 +309,18 @@ mod tests {
             state_lost: true,
             ..Default::default()
         };
-        assert!(render(2, &outcome).contains("ALL variables are gone"));
+        assert!(render_with(2, &outcome, true).contains("ALL variables are gone"));
+        let restored = ExecOutcome {
+            state_lost: false,
+            restored_from_snapshot: true,
+            ..outcome
+        };
+        let text = render(2, &restored);
+        assert!(
+            text.contains("variables from earlier steps are intact"),
+            "{text}"
+        );
+        assert!(!text.contains("ALL variables are gone"));
     }
 
     #[test]

@@ -3,13 +3,15 @@
 //! sample's, which the original lost across its process boundary).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 use spatialclaw_kernel::{Array, DType, HostError, HostHandler};
-use spatialclaw_llm::{ContentPart, ImagePart, LlmClient, Message, RoleParams};
+use spatialclaw_llm::{ContentPart, ImagePart, LlmClient, Message, RoleParams, RoleSet};
 use spatialclaw_perception::{Backend, PerceptionError, RgbFrame, SegmentPrompt};
 
-use crate::prompt;
+use crate::config::Ablations;
+use crate::prompts::vlm as prompt;
 
 /// The LLM side of `vlm.locate` / `vlm.ask_with_thinking`.
 #[derive(Clone)]
@@ -17,6 +19,27 @@ pub struct VlmAccess {
     pub client: LlmClient,
     pub locate: RoleParams,
     pub thinking: RoleParams,
+    /// System prompt of locate calls (ablation name `locate_prompt`; empty = none).
+    pub locate_system: String,
+    /// System prompt of ask_with_thinking calls (ablation name `thinking_prompt`).
+    pub thinking_system: String,
+}
+
+impl VlmAccess {
+    /// The `vlm_grounding` and `vlm` roles, with the prompts after ablations.
+    pub fn new(client: LlmClient, roles: &RoleSet, ablations: &Ablations) -> VlmAccess {
+        VlmAccess {
+            client,
+            locate: roles.vlm_grounding.clone(),
+            thinking: roles.vlm.clone(),
+            locate_system: ablations
+                .apply("locate_prompt", || prompt::LOCATE_SYSTEM.into())
+                .unwrap_or_default(),
+            thinking_system: ablations
+                .apply("thinking_prompt", || prompt::THINKING_SYSTEM.into())
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// Request handler for one sample's kernel session.
@@ -191,11 +214,15 @@ impl SampleHost {
         let question = params.get("question").and_then(Value::as_str).unwrap_or("");
         let (system, text, role) = match kind {
             "locate" => (
-                prompt::LOCATE_SYSTEM,
+                vlm.locate_system.as_str(),
                 format!("{}{question}", prompt::LOCATE_PREAMBLE),
                 &vlm.locate,
             ),
-            _ => (prompt::THINKING_SYSTEM, question.to_owned(), &vlm.thinking),
+            _ => (
+                vlm.thinking_system.as_str(),
+                question.to_owned(),
+                &vlm.thinking,
+            ),
         };
         let mut parts: Vec<ContentPart> = arrays
             .into_iter()
@@ -203,7 +230,11 @@ impl SampleHost {
             .collect::<Result<_, _>>()
             .map_err(|e| HostError::value(format!("vlm image: {e}")))?;
         parts.push(ContentPart::text(text));
-        let messages = [Message::system(system), Message::user_parts(parts)];
+        let mut messages = Vec::with_capacity(2);
+        if !system.trim().is_empty() {
+            messages.push(Message::system(system));
+        }
+        messages.push(Message::user_parts(parts));
         let reply = vlm
             .client
             .chat(&messages, role, &self.session_id)
@@ -228,5 +259,60 @@ impl HostHandler for SampleHost {
                 "the host does not serve `{other}`"
             ))),
         }
+    }
+}
+
+/// Counts the requests a cell actually makes (every perception and vlm call reaches the host,
+/// whatever the code looks like), and refuses them once the run's tool-call budget is spent.
+/// The original counted regex matches in the source text instead (§9.6).
+pub(crate) struct CountingHost<'a, H> {
+    inner: &'a H,
+    cap: Option<usize>,
+    total: AtomicUsize,
+    step: AtomicUsize,
+}
+
+impl<'a, H: HostHandler> CountingHost<'a, H> {
+    pub(crate) fn new(inner: &'a H, cap: Option<usize>) -> Self {
+        CountingHost {
+            inner,
+            cap,
+            total: AtomicUsize::new(0),
+            step: AtomicUsize::new(0),
+        }
+    }
+
+    pub(crate) fn total(&self) -> usize {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// Requests since the last call (one step's worth).
+    pub(crate) fn take_step(&self) -> usize {
+        self.step.swap(0, Ordering::Relaxed)
+    }
+
+    pub(crate) fn exhausted(&self) -> bool {
+        self.cap.is_some_and(|c| self.total() >= c)
+    }
+}
+
+impl<H: HostHandler> HostHandler for CountingHost<'_, H> {
+    async fn handle(
+        &self,
+        method: &str,
+        params: &Value,
+        arrays: Vec<Array>,
+    ) -> Result<(Value, Vec<Array>), HostError> {
+        if let Some(cap) = self.cap
+            && self.total() >= cap
+        {
+            return Err(HostError::runtime(format!(
+                "the tool-call budget of this session ({cap} calls) is used up; submit your \
+                 best answer with ReturnAnswer"
+            )));
+        }
+        self.total.fetch_add(1, Ordering::Relaxed);
+        self.step.fetch_add(1, Ordering::Relaxed);
+        self.inner.handle(method, params, arrays).await
     }
 }

@@ -1,4 +1,5 @@
-//! Reading the model's reply: **Purpose**, **Reasoning**, **Next Goal**, **Code**.
+//! Reading the model's reply: **Purpose**, **Reasoning**, **Next Goal**, and the action
+//! section (**Code** for the code interfaces, **Tool Call** for react).
 //!
 //! Tolerant where the original was brittle: `**Purpose:**`, `### Purpose` and `Purpose:` all
 //! count as headers; headers and fences inside the code block are code, not structure; a fence
@@ -26,14 +27,54 @@ impl CodeResponse {
     }
 }
 
+/// Why a reply could not be used. The text is what the model reads in the repair request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FormatError {
     #[error(
-        "Could not find the section(s) {missing}. Reply with **Purpose**, **Reasoning**, **Next Goal** and **Code** (a ```python block)."
+        "Could not find the section(s) {missing}. Reply with **Purpose**, **Reasoning**, **Next Goal** and {action}."
     )]
-    Missing { missing: String },
+    Missing {
+        missing: String,
+        action: &'static str,
+    },
     #[error("Section **{0}** is empty; every section needs content.")]
     Empty(&'static str),
+    /// The react tool call is not usable (bad JSON, unknown tool, bad argument).
+    #[error("{0}")]
+    ToolCall(String),
+}
+
+/// Which action section a reply must carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionKind {
+    Code,
+    ToolCall,
+}
+
+impl ActionKind {
+    fn title(self) -> &'static str {
+        match self {
+            ActionKind::Code => "Code",
+            ActionKind::ToolCall => "Tool Call",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            ActionKind::Code => "**Code** (a ```python block)",
+            ActionKind::ToolCall => "**Tool Call** (one ```json object with \"tool\" and \"args\")",
+        }
+    }
+}
+
+/// The sections of a reply, the action section still raw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sections {
+    pub purpose: String,
+    pub reasoning: String,
+    pub next_goal: String,
+    /// The body of the action section's first fence (closing fence optional), else its text.
+    pub action: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,13 +142,14 @@ fn header(line: &str) -> Option<(Section, &str)> {
         s = &s[2..];
     }
     let lower = s.to_ascii_lowercase();
-    let names: [(&str, Section); 6] = [
+    let names: [(&str, Section); 7] = [
         ("purpose", Section::Purpose),
         ("reasoning", Section::Reasoning),
         ("next goal", Section::NextGoal),
         ("next_goal", Section::NextGoal),
         ("code", Section::Code),
         ("tool call", Section::Code),
+        ("tool_call", Section::Code),
     ];
     for (name, section) in names {
         if !lower.starts_with(name) {
@@ -145,6 +187,17 @@ fn is_fence(line: &str) -> bool {
 
 /// Parse a code-interface reply.
 pub fn parse_code_response(raw: &str) -> Result<CodeResponse, FormatError> {
+    let s = parse_sections(raw, ActionKind::Code)?;
+    Ok(CodeResponse {
+        purpose: s.purpose,
+        reasoning: s.reasoning,
+        next_goal: s.next_goal,
+        code: s.action,
+    })
+}
+
+/// Split a reply into its four sections; `action` names the fourth in error messages.
+pub fn parse_sections(raw: &str, action: ActionKind) -> Result<Sections, FormatError> {
     let (text, _) = strip_thinking(raw);
     let mut sections: [Option<String>; 4] = Default::default();
     let mut current: Option<Section> = None;
@@ -209,7 +262,10 @@ pub fn parse_code_response(raw: &str) -> Result<CodeResponse, FormatError> {
     ]
     .into_iter()
     .filter(|s| sections[*s as usize].is_none())
-    .map(Section::title)
+    .map(|s| match s {
+        Section::Code => action.title(),
+        other => other.title(),
+    })
     .collect();
     if !missing.is_empty() {
         return Err(FormatError::Missing {
@@ -218,6 +274,7 @@ pub fn parse_code_response(raw: &str) -> Result<CodeResponse, FormatError> {
                 .map(|m| format!("**{m}**"))
                 .collect::<Vec<_>>()
                 .join(", "),
+            action: action.describe(),
         });
     }
     let take = |s: Section| {
@@ -228,20 +285,20 @@ pub fn parse_code_response(raw: &str) -> Result<CodeResponse, FormatError> {
             .to_owned()
     };
     let code = extract_code(&sections[Section::Code as usize].clone().unwrap_or_default());
-    let resp = CodeResponse {
+    let resp = Sections {
         purpose: take(Section::Purpose),
         reasoning: take(Section::Reasoning),
         next_goal: take(Section::NextGoal),
-        code,
+        action: code,
     };
-    for (value, sec) in [
-        (&resp.purpose, Section::Purpose),
-        (&resp.reasoning, Section::Reasoning),
-        (&resp.next_goal, Section::NextGoal),
-        (&resp.code, Section::Code),
+    for (value, title) in [
+        (&resp.purpose, Section::Purpose.title()),
+        (&resp.reasoning, Section::Reasoning.title()),
+        (&resp.next_goal, Section::NextGoal.title()),
+        (&resp.action, action.title()),
     ] {
         if value.trim().is_empty() {
-            return Err(FormatError::Empty(sec.title()));
+            return Err(FormatError::Empty(title));
         }
     }
     Ok(resp)

@@ -1,93 +1,26 @@
-//! The agent loop: ask the model for one cell, check it, run it, tell the model what happened,
-//! until it submits an answer or the budget runs out.
+//! The agent loop: plan, then one step at a time — ask the model for an action, check it, run
+//! it, tell the model what happened, optionally reflect — until an answer is accepted or a
+//! budget runs out, in which case forced termination still produces a best-effort answer.
 
-use std::time::Duration;
+use std::time::Instant;
 
-use spatialclaw_kernel::{ExecOutcome, HostHandler, KernelError, KernelSession};
-use spatialclaw_llm::{
-    ContentPart, ImagePart, LlmClient, LlmError, Message, RoleParams, UsageStats,
+use spatialclaw_kernel::{HostHandler, KernelError, KernelSession};
+use spatialclaw_llm::{ContentPart, LlmClient, Message};
+
+use crate::config::{AgentConfig, Interface};
+use crate::cot;
+use crate::host::CountingHost;
+use crate::plan;
+use crate::prompts::{self, PromptContext};
+use crate::record::{
+    Answer, AnswerSource, ForcedTermination, PlanRecord, ReflectionRecord, Step, Termination,
+    Trajectory,
 };
-
-use crate::feedback;
-use crate::parse::{CodeResponse, parse_code_response};
-use crate::prompt::{self, Ablations, PromptContext};
-
-/// Budgets and knobs of one agent run.
-#[derive(Debug, Clone)]
-pub struct AgentConfig {
-    /// Main-model calls (each is a step, failed or not).
-    pub max_steps: usize,
-    /// Consecutive failed steps (format or model errors) before giving up.
-    pub max_failures: usize,
-    pub cell_timeout: Duration,
-    pub main: RoleParams,
-    pub ablations: Ablations,
-}
-
-impl Default for AgentConfig {
-    fn default() -> Self {
-        Self {
-            max_steps: 30,
-            max_failures: 30,
-            cell_timeout: Duration::from_secs(600),
-            main: RoleParams::new(16384, 0.6),
-            ablations: Ablations::default(),
-        }
-    }
-}
-
-/// An image shown in the first message, with where it lives in `InputImages`.
-#[derive(Debug, Clone)]
-pub struct KeyFrame {
-    pub png: Vec<u8>,
-    pub list_index: usize,
-    pub frame_index: i64,
-}
-
-/// The question and what the prompt should say about the inputs.
-#[derive(Debug, Clone)]
-pub struct Task {
-    pub id: String,
-    /// The full instruction (question, answer-format rules, choices).
-    pub instruction: String,
-    pub key_frames: Vec<KeyFrame>,
-    pub is_video: bool,
-    pub num_images: usize,
-    pub fps: Option<f64>,
-    pub total_frames: Option<i64>,
-    pub duration_sec: Option<f64>,
-}
-
-/// One iteration of the loop.
-#[derive(Debug, Clone)]
-pub struct Step {
-    pub index: usize,
-    pub response: Option<CodeResponse>,
-    /// Why the step did not run code (model error, format error, lint rejection).
-    pub skipped: Option<String>,
-    pub outcome: Option<ExecOutcome>,
-    /// The feedback text the model read after this step.
-    pub feedback: String,
-    /// Format repairs requested within this step.
-    pub repairs: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Termination {
-    Answered,
-    MaxSteps,
-    MaxFailures,
-}
-
-/// The result of a run.
-#[derive(Debug, Clone)]
-pub struct Trajectory {
-    pub system_prompt: String,
-    pub steps: Vec<Step>,
-    pub answer: Option<String>,
-    pub termination: Termination,
-    pub usage: UsageStats,
-}
+use crate::reflect::{self, Gate};
+use crate::state::State;
+use crate::task::Task;
+use crate::terminate::{self, Leftovers};
+use crate::turn;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
@@ -95,50 +28,56 @@ pub enum AgentError {
     Kernel(#[from] KernelError),
 }
 
-fn first_message(task: &Task) -> Message {
-    if task.key_frames.is_empty() {
-        return Message::user_text(task.instruction.clone());
-    }
-    let mapping: Vec<(usize, usize, i64)> = task
-        .key_frames
-        .iter()
-        .enumerate()
-        .map(|(k, f)| (k + 1, f.list_index, f.frame_index))
-        .collect();
-    let mut parts = vec![ContentPart::text(format!(
-        "Here are {} key frame(s), an overview of InputImages ({} frame(s) in total):\n{}",
-        task.key_frames.len(),
-        task.num_images,
-        prompt::key_frame_lines(&mapping, "")
-    ))];
-    for f in &task.key_frames {
-        parts.push(ContentPart::image(ImagePart::png(f.png.clone())));
-    }
-    parts.push(ContentPart::text(task.instruction.clone()));
-    Message::user_parts(parts)
-}
-
-fn feedback_message(text: String, outcome: Option<&ExecOutcome>) -> Message {
-    let shows = outcome.map(|o| o.shows.as_slice()).unwrap_or_default();
-    if shows.is_empty() {
-        return Message::user_text(text);
-    }
-    let mut parts = vec![ContentPart::text(text)];
-    for s in shows {
-        parts.push(ContentPart::text(format!("Visualization of {}", s.label)));
-        parts.push(ContentPart::image(ImagePart::png(s.png.clone())));
-    }
-    Message::user_parts(parts)
-}
-
-/// Observes the run as it happens (the CLI prints steps live).
+/// Watches the run as it happens (the CLI prints steps live).
 pub trait Observer {
+    fn plan(&mut self, _plan: &PlanRecord) {}
     fn step(&mut self, _step: &Step) {}
+    fn reflection(&mut self, _reflection: &ReflectionRecord) {}
+    fn forced(&mut self, _forced: &ForcedTermination) {}
 }
 
 impl Observer for () {}
 
-/// Run the loop for one task in an already started session.
+/// What the prompts know about this task and run.
+pub fn prompt_context(task: &Task, config: &AgentConfig, tool_docs: &str) -> PromptContext {
+    PromptContext {
+        interface: config.interface,
+        max_steps: config.effective_max_steps(),
+        tool_docs: tool_docs.to_owned(),
+        input: task.input.clone(),
+        key_frames: task.key_frame_map(),
+        show_budget: config.max_show_images_per_session,
+        gpu_tools: config.gpu_tools.clone(),
+    }
+}
+
+/// The first user message: the key frames with their mapping, then the instruction.
+pub fn first_message(task: &Task) -> Message {
+    if task.key_frames.is_empty() {
+        return Message::user_text(task.instruction.clone());
+    }
+    let total = if task.input.videos.is_empty() {
+        task.input.num_images
+    } else {
+        task.input.videos.iter().map(|v| v.num_frames).sum()
+    };
+    let mut parts = vec![ContentPart::text(format!(
+        "Here are {} key frames, an overview of the {total} input frames:\n{}",
+        task.key_frames.len(),
+        prompts::key_frame_lines(&task.key_frame_map(), "")
+    ))];
+    parts.extend(
+        task.key_frames
+            .iter()
+            .map(|f| ContentPart::image(f.image.clone())),
+    );
+    parts.push(ContentPart::text(task.instruction.clone()));
+    Message::user_parts(parts)
+}
+
+/// Run one task. The kernel interfaces use `session` (already started on the task's inputs)
+/// and serve its requests with `host`, whose session id should be `task.id` so that vlm calls
+/// are booked with the run's usage. `no-tool` ignores both.
 pub async fn run<H: HostHandler>(
     task: &Task,
     config: &AgentConfig,
@@ -147,139 +86,103 @@ pub async fn run<H: HostHandler>(
     host: &H,
     observer: &mut dyn Observer,
 ) -> Result<Trajectory, AgentError> {
-    let ctx = PromptContext {
-        max_steps: config.max_steps,
-        tool_docs: session.ready().tool_docs.clone(),
-        is_video: task.is_video,
-        num_images: task.num_images,
-        fps: task.fps,
-        total_frames: task.total_frames,
-        duration_sec: task.duration_sec,
-        key_frames: task
-            .key_frames
-            .iter()
-            .enumerate()
-            .map(|(k, f)| (k + 1, f.list_index, f.frame_index))
-            .collect(),
-    };
-    let system_prompt = prompt::system_prompt(&ctx, &config.ablations);
-    let mut history = vec![Message::system(system_prompt.clone()), first_message(task)];
-    let mut steps = Vec::new();
-    let mut failures = 0;
-    let mut answer = None;
-    let mut termination = Termination::MaxSteps;
+    if config.interface == Interface::NoTool {
+        return Ok(cot::run_no_tool(task, config, llm).await);
+    }
+    let started = Instant::now();
+    let ctx = prompt_context(task, config, &session.ready().tool_docs);
+    let system_prompt = prompts::system_prompt(&ctx, &config.ablations);
+    let mut st = State::new(task, config, &system_prompt);
+    st.budget.limit = llm.context_length(&task.id).await.or(config.context_length);
 
-    for index in 0..config.max_steps {
-        let (response, repairs, problem) =
-            ask_for_cell(llm, &history, &config.main, &task.id).await;
-        let mut step = Step {
+    if config.plans() {
+        let (record, messages) = plan::plan(llm, &ctx, &task.instruction, &task.id, config).await;
+        observer.plan(&record);
+        st.timings.planning = record.time;
+        st.checklist = record.checklist.clone();
+        st.history.extend(messages);
+        st.plan = Some(record);
+    }
+
+    let max_steps = config.effective_max_steps();
+    let host = CountingHost::new(host, config.max_tool_calls);
+    let termination = loop {
+        let index = st.steps.len();
+        let llm_started = Instant::now();
+        let turn = turn::request(
+            llm,
+            config,
+            &mut st.history,
+            &mut st.budget,
             index,
-            response: None,
-            skipped: None,
-            outcome: None,
-            feedback: String::new(),
-            repairs,
-        };
-        let feedback_text = match (response, problem) {
-            (Some(resp), _) => {
-                failures = 0;
-                history.push(Message::assistant(resp.render()));
-                let text = match spatialclaw_lint::check_syntax(&resp.code) {
-                    Err(issue) => {
-                        let msg =
-                            format!("=== Step {index} Execution Feedback ===\n\n[ERROR] {issue}");
-                        step.skipped = Some(issue.to_string());
-                        msg
-                    }
-                    Ok(()) => {
-                        let outcome = session.exec(&resp.code, config.cell_timeout, host).await?;
-                        let text = feedback::render(index, &outcome);
-                        if let Some(a) = &outcome.answer {
-                            answer = Some(a.text.clone());
-                        }
-                        step.outcome = Some(outcome);
-                        text
-                    }
-                };
-                step.response = Some(resp);
-                text
-            }
-            (None, problem) => {
-                failures += 1;
-                let problem = problem.unwrap_or_default();
-                history.push(Message::assistant(format!("[Format Error] {problem}")));
-                step.skipped = Some(problem.clone());
-                format!(
-                    "=== Step {index} Execution Feedback ===\n\n[ERROR] Skipped: {problem}\nRe-read the reply format in the \
-                     system prompt and answer with all four sections."
-                )
-            }
-        };
-        let remaining = config.max_steps - index - 1;
-        let mut text = feedback_text;
-        if answer.is_none() && remaining == 1 {
-            text.push_str(
-                "\n\n[LAST STEP] One step remains. Call ReturnAnswer(...) in your next cell with your best answer, \
-                 or the session ends without one.",
-            );
+            &task.id,
+        )
+        .await;
+        let mut step = st.begin_step(index, turn, llm_started.elapsed());
+        if let Some(code) = step.code.clone() {
+            st.execute(&mut step, &code, session, &host).await?;
         }
-        step.feedback = text.clone();
-        history.push(feedback_message(text, step.outcome.as_ref()));
+        let submitted = step.answer.clone();
+        st.finish_step(&mut step, host.take_step(), max_steps);
         observer.step(&step);
-        steps.push(step);
-        if answer.is_some() {
-            termination = Termination::Answered;
-            break;
+        st.steps.push(step);
+
+        let steps_done = st.steps.len();
+        let mut accepted = submitted.clone();
+        if reflect::due(config, steps_done, submitted.is_some(), st.had_reply()) {
+            let t = Instant::now();
+            let gate = Gate {
+                pending_answer: submitted.as_deref(),
+                attempts: st.answer_attempts,
+                steps_done,
+                max_steps,
+            };
+            let r =
+                reflect::reflect(llm, config, &st.history, &mut st.checklist, gate, &task.id).await;
+            st.timings.reflection += t.elapsed();
+            observer.reflection(&r.record);
+            if r.rejected {
+                st.last_rejected = accepted.take();
+            }
+            st.history.extend(r.message);
+            st.reflections.push(r.record);
         }
-        if failures >= config.max_failures {
-            termination = Termination::MaxFailures;
-            break;
+        if let Some(text) = accepted {
+            st.answer = Some(Answer {
+                text,
+                source: AnswerSource::Submitted,
+            });
+            break Termination::Answered;
         }
+        if steps_done >= max_steps {
+            break Termination::MaxSteps;
+        }
+        if st.failures >= config.max_failures {
+            break Termination::MaxFailures;
+        }
+        if host.exhausted() {
+            break Termination::MaxToolCalls;
+        }
+    };
+
+    st.tool_calls = host.total();
+    if termination != Termination::Answered {
+        let t = Instant::now();
+        let counters = st.counters(config, max_steps);
+        let left = Leftovers {
+            reason: termination,
+            last_rejected: st.last_rejected.as_deref(),
+            history: &st.history,
+            scalars: &st.scalars,
+            counters,
+        };
+        let (answer, forced) = terminate::force(llm, config, task, left).await;
+        st.timings.termination = t.elapsed();
+        observer.forced(&forced);
+        st.answer = answer;
+        st.forced = Some(forced);
     }
+    st.timings.total = started.elapsed();
     let usage = llm.take_usage(&task.id).unwrap_or_default();
-    Ok(Trajectory {
-        system_prompt,
-        steps,
-        answer,
-        termination,
-        usage,
-    })
-}
-
-/// One main-model call, plus one immediate repair request if the format is wrong. The
-/// malformed text never enters the history.
-async fn ask_for_cell(
-    llm: &LlmClient,
-    history: &[Message],
-    params: &RoleParams,
-    session_id: &str,
-) -> (Option<CodeResponse>, usize, Option<String>) {
-    let first = match llm.chat(history, params, session_id).await {
-        Ok(r) => r.content,
-        Err(e) => return (None, 0, Some(describe_llm_error(&e))),
-    };
-    let err = match parse_code_response(&first) {
-        Ok(r) => return (Some(r), 0, None),
-        Err(e) => e,
-    };
-    let mut repair = history.to_vec();
-    repair.push(Message::assistant(first));
-    repair.push(Message::user_text(format!(
-        "Your reply could not be used: {err} Write the whole reply again in the required format."
-    )));
-    match llm.chat(&repair, params, session_id).await {
-        Ok(r) => match parse_code_response(&r.content) {
-            Ok(resp) => (Some(resp), 1, None),
-            Err(e) => (
-                None,
-                1,
-                Some(format!("the reply was not in the required format ({e})")),
-            ),
-        },
-        Err(e) => (None, 1, Some(describe_llm_error(&e))),
-    }
-}
-
-fn describe_llm_error(e: &LlmError) -> String {
-    format!("the model call failed: {e}")
+    Ok(st.into_trajectory(task, config.interface, system_prompt, termination, usage))
 }

@@ -9,12 +9,26 @@
 //! * [`subsample`] — a bit-exact port of CPython's `random.seed(int)` + `random.shuffle`, so
 //!   `--subsample N` selects the same samples as the original.
 //!
-//! Loaders (reading the datasets from disk) are not here yet; scorers take the ground-truth record
-//! as a `serde_json::Value` whose fields are the dataset's own column names.
+//! * [`loaders`] — the 20 benchmarks (+ the original VSI-Bench) read from the original's on-disk layout
+//!   into [`loaders::Sample`]s (instruction, images, videos, reference images, ground-truth record);
+//!   a bad record fails only its sample ([`loaders::LoadedSample`]).
+//! * [`video`] / [`frames`] — ffmpeg frame extraction into a parameter-keyed cache with absolute frame
+//!   indices, and key-frame selection.
+//! * [`rescore`] — re-scoring a `predictions.jsonl` against the data (`spatialclaw eval`).
+//! * [`fetch`] — resumable, verified downloads from the Hugging Face hub (`spatialclaw data fetch`).
+//!
+//! Scorers take the ground-truth record as a `serde_json::Value` whose fields are the dataset's own
+//! column names; the loaders produce exactly those records.
 
 pub mod error;
+pub mod fetch;
+pub mod frames;
+pub mod loaders;
+pub mod rescore;
 pub mod scoring;
+pub mod store;
 pub mod subsample;
+pub mod video;
 
 pub use error::ScoreError;
 pub use scoring::benchmarks::{Benchmark, Sample, SampleScore, Scored, Summary, benchmark, names};

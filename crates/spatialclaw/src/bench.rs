@@ -21,6 +21,8 @@ enum BenchWhat {
     Kernel(KernelArgs),
     /// SynthSpatial rendering time of a 640x480 frame.
     Synth(SynthArgs),
+    /// Perception cache: hit latency of a 32-frame reconstruction, backend calls with and without it.
+    Perception(PerceptionBenchArgs),
 }
 
 #[derive(Args)]
@@ -54,6 +56,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     match args.what {
         BenchWhat::Kernel(a) => kernel(a).await,
         BenchWhat::Synth(a) => synth(a),
+        BenchWhat::Perception(a) => perception(a).await,
     }
 }
 
@@ -78,17 +81,28 @@ async fn kernel(a: KernelArgs) -> anyhow::Result<ExitCode> {
     let frame = dir.path().join("frame.png");
     std::fs::write(&frame, sample.frame.png_bytes()?)?;
 
-    eprintln!("measuring our kernel ({} sessions x {} steps)...", a.sessions, a.steps);
-    let ours = bench_ours(&env, &frame, a.sessions, a.steps).await?;
+    eprintln!(
+        "measuring our kernel ({} sessions x {} steps)...",
+        a.sessions, a.steps
+    );
+    let ours = bench_ours(&env, &frame, a.sessions, a.steps, true).await?;
+    let plain = bench_ours(&env, &frame, a.sessions.min(3), a.steps, false).await?;
     let jupyter = if a.skip_jupyter {
         None
     } else {
-        let bench_env = ensure_bench_env(|m| eprintln!("{m}")).context("preparing the Jupyter side")?;
-        eprintln!("measuring a Jupyter kernel ({} sessions x {} steps)...", a.sessions, a.steps);
+        let bench_env =
+            ensure_bench_env(|m| eprintln!("{m}")).context("preparing the Jupyter side")?;
+        eprintln!(
+            "measuring a Jupyter kernel ({} sessions x {} steps)...",
+            a.sessions, a.steps
+        );
         Some(bench_jupyter(&bench_env, a.sessions, a.steps)?)
     };
     let memory = if a.memory_sessions > 0 {
-        eprintln!("starting {} concurrent sessions for the memory figure...", a.memory_sessions);
+        eprintln!(
+            "starting {} concurrent sessions for the memory figure...",
+            a.memory_sessions
+        );
         Some(bench_memory(&env, &frame, a.memory_sessions).await?)
     } else {
         None
@@ -100,6 +114,8 @@ async fn kernel(a: KernelArgs) -> anyhow::Result<ExitCode> {
             "ours_ready_p90_ms": ours.ready.p90_ms,
             "ours_step_p50_ms": ours.step.p50_ms,
             "ours_step_p90_ms": ours.step.p90_ms,
+            "ours_step_back_to_back_p50_ms": ours.step_back_to_back.p50_ms,
+            "ours_step_no_snapshots_p50_ms": plain.step.p50_ms,
             "ours_zygote_start_ms": ours.zygote_start_ms,
         });
         if let Some((r, s)) = &jupyter {
@@ -118,17 +134,31 @@ async fn kernel(a: KernelArgs) -> anyhow::Result<ExitCode> {
         println!("{v}");
         return Ok(ExitCode::SUCCESS);
     }
-    println!("Kernel benchmark (milliseconds; Jupyter driven like the original: one kernel per sample,");
+    println!(
+        "Kernel benchmark (milliseconds; Jupyter driven like the original: one kernel per sample,"
+    );
     println!("the same imports, then per step the cell plus one introspection cell)");
     println!();
     if jupyter.is_some() {
-        println!("{:<22} {:>9} {:>9}   {:>9} {:>9}   {:>8}", "", "ours p50", "ours p90", "jup p50", "jup p90", "speedup");
+        println!(
+            "{:<22} {:>9} {:>9}   {:>9} {:>9}   {:>8}",
+            "", "ours p50", "ours p90", "jup p50", "jup p90", "speedup"
+        );
     } else {
         println!("{:<22} {:>9} {:>9}", "", "ours p50", "ours p90");
     }
     row("session ready", &ours.ready, jupyter.as_ref().map(|j| &j.0));
     row("trivial step", &ours.step, jupyter.as_ref().map(|j| &j.1));
-    println!("\nzygote start (once per process): {:.0} ms", ours.zygote_start_ms);
+    row("  back to back", &ours.step_back_to_back, None);
+    row("  without snapshots", &plain.step, None);
+    println!(
+        "\n'trivial step' issues each cell after the previous cell's crash snapshot exists (it is forked \
+         while the agent waits for the model); 'back to back' also waits for that fork."
+    );
+    println!(
+        "zygote start (once per process): {:.0} ms",
+        ours.zygote_start_ms
+    );
     println!("targets: ready p50 <= 10 ms, step p50 <= 1 ms, 64 sessions <= 2048 MB PSS");
     if let Some((kb, procs)) = memory {
         println!(
@@ -156,5 +186,91 @@ fn synth(a: SynthArgs) -> anyhow::Result<ExitCode> {
             b.width, b.height, b.render_median_ms, b.render_min_ms, b.frames, b.png_median_ms
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+struct PerceptionBenchArgs {
+    /// Frames of the reconstruction whose cache-hit latency is measured.
+    #[arg(long, default_value_t = 32)]
+    frames: usize,
+    /// Timed repetitions of each hit.
+    #[arg(long, default_value_t = 10)]
+    repeats: usize,
+    /// Questions (K) in the workload.
+    #[arg(long, default_value_t = 24)]
+    questions: usize,
+    /// Scenes (S) the questions are spread over.
+    #[arg(long, default_value_t = 4)]
+    scenes: usize,
+    /// Frames each question reconstructs.
+    #[arg(long, default_value_t = 8)]
+    question_frames: usize,
+    /// Concurrent workers answering the questions.
+    #[arg(long, default_value_t = 4)]
+    workers: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+async fn perception(a: PerceptionBenchArgs) -> anyhow::Result<ExitCode> {
+    use spatialclaw_perception::bench::{BenchConfig, run as run_bench};
+    let cfg = BenchConfig {
+        frames: a.frames,
+        repeats: a.repeats,
+        questions: a.questions,
+        scenes: a.scenes,
+        question_frames: a.question_frames,
+        workers: a.workers,
+    };
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().to_path_buf();
+    eprintln!("rendering SynthSpatial frames and running the workload...");
+    let b = tokio::task::spawn_blocking(move || run_bench(&cfg, &path)).await??;
+    if a.json {
+        println!(
+            "{}",
+            json!({"width": b.width, "height": b.height, "frames": b.frames, "entry_bytes": b.entry_bytes,
+                   "miss_ms": b.miss_ms, "hit_memory_ms": b.hit_memory_ms, "hit_disk_ms": b.hit_disk_ms,
+                   "key_ms": b.key_ms, "questions": b.questions, "scenes": b.scenes, "workers": b.workers,
+                   "calls_without_cache": b.calls_without_cache, "calls_with_cache": b.calls_with_cache,
+                   "coalesced": b.workload_stats.coalesced,
+                   "workload_without_cache_ms": b.workload_without_cache_ms,
+                   "workload_with_cache_ms": b.workload_with_cache_ms})
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "Perception cache, {}-frame {}x{} reconstruction ({:.1} MB entry):",
+        b.frames,
+        b.width,
+        b.height,
+        b.entry_bytes as f64 / 1e6
+    );
+    println!("  computed through the cache (miss)  {:>9.1} ms", b.miss_ms);
+    println!(
+        "  hit from memory (median)           {:>9.1} ms",
+        b.hit_memory_ms
+    );
+    println!(
+        "  hit from disk, new process (median){:>9.1} ms",
+        b.hit_disk_ms
+    );
+    println!("  of which hashing the frames        {:>9.1} ms", b.key_ms);
+    println!();
+    println!(
+        "Workload: {} questions over {} scenes, {} workers (reconstruct + ground + 2 objects each)",
+        b.questions, b.scenes, b.workers
+    );
+    println!("{:<24} {:>14} {:>14}", "", "without cache", "with cache");
+    println!(
+        "{:<24} {:>14} {:>14}",
+        "backend calls", b.calls_without_cache, b.calls_with_cache
+    );
+    println!(
+        "{:<24} {:>14.0} {:>14.0}",
+        "wall time (ms)", b.workload_without_cache_ms, b.workload_with_cache_ms
+    );
+    println!("{}", b.workload_stats);
     Ok(ExitCode::SUCCESS)
 }

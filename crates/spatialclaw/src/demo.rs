@@ -11,12 +11,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use spatialclaw_agent::{AgentConfig, KeyFrame, Observer, SampleHost, Step, Task, Termination};
+use spatialclaw_agent::{
+    AgentConfig, InputSummary, KeyFrame, Observer, SampleHost, Step, Task, Termination,
+};
 use spatialclaw_kernel::{
     InputFrame, KernelSession, SessionInputs, SessionOptions, ensure_python_env,
 };
 use spatialclaw_llm::local_server::LocalServer;
-use spatialclaw_llm::{ClientConfig, LlmClient};
+use spatialclaw_llm::{ClientConfig, ImagePart, LlmClient};
 use spatialclaw_perception::SyntheticBackend;
 
 #[derive(Args)]
@@ -37,10 +39,10 @@ struct Printer;
 impl Observer for Printer {
     fn step(&mut self, step: &Step) {
         println!("\n━━━ Step {} ━━━", step.index + 1);
-        if let Some(r) = &step.response {
-            println!("Purpose: {}", r.purpose);
+        if let (Some(purpose), Some(code)) = (&step.purpose, &step.code) {
+            println!("Purpose: {purpose}");
             println!("Code:");
-            for line in r.code.lines() {
+            for line in code.lines() {
                 println!("    {line}");
             }
         }
@@ -103,18 +105,21 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         id: format!("synth-demo-{}", args.seed),
         instruction: format!("{}\nAnswer with a single number in metres.", question.text),
         key_frames: vec![KeyFrame {
-            png,
+            image: ImagePart::png(png),
             list_index: 0,
             frame_index: 0,
+            video: 0,
         }],
-        is_video: false,
-        num_images: 1,
-        fps: None,
-        total_frames: Some(1),
-        duration_sec: None,
+        input: InputSummary {
+            num_images: 1,
+            total_frames: Some(1),
+            ..Default::default()
+        },
     };
+    // The scripted policy writes cells, not plans: planning stays off in the demo.
     let config = AgentConfig {
         max_steps: args.max_steps,
+        planning: false,
         cell_timeout: Duration::from_secs(120),
         ..Default::default()
     };
@@ -134,7 +139,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         trajectory.termination
     );
     println!("Ground truth: {:.2} m", question.answer_m);
-    let Some(answer) = trajectory.answer.as_deref() else {
+    let Some(answer) = trajectory.answer_text() else {
         println!("Answer: none (the agent did not submit one)");
         return Ok(ExitCode::FAILURE);
     };

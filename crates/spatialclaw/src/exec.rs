@@ -74,11 +74,15 @@ pub async fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
     let env = ensure_python_env(|m| eprintln!("{m}"))?;
     let mut session = KernelSession::start(&env, inputs, SessionOptions::default()).await?;
     let mut all_ok = true;
+    let policy = spatialclaw_lint::Policy::agent();
     for (i, (path, code)) in cells.iter().enumerate() {
-        if let Err(issue) = spatialclaw_lint::check_syntax(code) {
+        // The same first layer the agent's cells pass: syntax and the sandbox lint.
+        let report = spatialclaw_lint::lint(code, &policy);
+        if !report.is_clean() {
+            let shown = path.display();
             println!(
-                "=== Step {i} Execution Feedback === ({})\n\n[ERROR] {issue}\n",
-                path.display()
+                "=== Step {i} Execution Feedback === ({shown})\n\n[ERROR] {}\n",
+                report.render()
             );
             all_ok = false;
             continue;

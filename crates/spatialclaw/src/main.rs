@@ -1,8 +1,15 @@
 //! `spatialclaw`: the command line. It parses, wires the crates together and prints; the work
 //! lives in the library crates.
 
+mod ask;
+mod bench;
+mod data_cmd;
 mod demo;
+mod doctor;
+mod eval_cmd;
 mod exec;
+mod perception_cmd;
+mod synth_cmd;
 
 use std::process::ExitCode;
 
@@ -19,10 +26,24 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Answer one question about images or a video with a model server (prints the trajectory).
+    Ask(ask::AskArgs),
     /// Answer one SynthSpatial question end to end with the scripted model (no GPU, no model server).
     Demo(demo::DemoArgs),
     /// Run Python cells in a fresh kernel session and print the feedback exactly as the agent sees it.
     Exec(exec::ExecArgs),
+    /// Generate SynthSpatial datasets: procedural rooms, questions with exact answers.
+    Synth(synth_cmd::SynthArgs),
+    /// Measure speed and memory side by side with the reference approach (kernel, synth).
+    Bench(bench::BenchArgs),
+    /// Show which kernel sandbox layers are active on this machine, and why any is missing.
+    Doctor(doctor::DoctorArgs),
+    /// Serve a perception backend over authenticated HTTP for local or remote agents.
+    Perception(perception_cmd::PerceptionArgs),
+    /// Re-score a predictions file against a benchmark's data and print the summary.
+    Eval(eval_cmd::EvalArgs),
+    /// Check a benchmark's data under the data root, or download it from the Hugging Face hub.
+    Data(data_cmd::DataArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,8 +60,15 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Ask(args) => ask::run(args).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Exec(args) => exec::run(args).await,
+            Command::Synth(args) => synth_cmd::run(args),
+            Command::Bench(args) => bench::run(args).await,
+            Command::Doctor(args) => doctor::run(args).await,
+            Command::Perception(args) => perception_cmd::run(args).await,
+            Command::Eval(args) => eval_cmd::run(args).await,
+            Command::Data(args) => data_cmd::run(args).await,
         }
     });
     match result {

@@ -95,3 +95,20 @@ fn exec_with_a_missing_file_says_which() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/cell.py"));
 }
+
+#[test]
+fn exec_applies_the_agent_lint_before_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.py");
+    std::fs::write(&a, "f = open\nprint(f('/etc/hostname').read())\n").unwrap();
+    let out = Command::cargo_bin("spatialclaw")
+        .unwrap()
+        .arg("exec")
+        .arg(&a)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("line 1"), "{stdout}");
+    assert!(!stdout.contains("[SUCCESS]"));
+}
