@@ -15,7 +15,7 @@ use spatialclaw_llm::RoleSet;
 
 /// How the model acts on the kernel. The paper's controlled comparison: same tools, same prompt
 /// sections, only this differs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Interface {
     /// One Python cell per step (Purpose / Reasoning / Next Goal / Code).

@@ -84,7 +84,7 @@ pub async fn run<H: HostHandler>(
     llm: &LlmClient,
     session: &mut KernelSession,
     host: &H,
-    observer: &mut dyn Observer,
+    observer: &mut (dyn Observer + Send),
 ) -> Result<Trajectory, AgentError> {
     if config.interface == Interface::NoTool {
         return Ok(cot::run_no_tool(task, config, llm).await);

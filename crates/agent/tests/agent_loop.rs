@@ -186,7 +186,7 @@ struct Setup {
     urls: Vec<String>,
 }
 
-async fn go_with(setup: Setup, observer: &mut dyn Observer) -> Trajectory {
+async fn go_with(setup: Setup, observer: &mut (dyn Observer + Send)) -> Trajectory {
     let llm = fast_client(setup.urls);
     let env = ensure_python_env(|m| eprintln!("{m}")).unwrap();
     let inputs = SessionInputs {

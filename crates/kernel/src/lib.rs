@@ -24,5 +24,5 @@ pub use sandbox::{
 };
 pub use session::{
     HostError, HostHandler, InputFrame, KernelError, KernelSession, NoHost, Ready, SessionInputs,
-    SessionOptions,
+    SessionOptions, VideoInput,
 };

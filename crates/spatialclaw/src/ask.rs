@@ -228,7 +228,7 @@ fn key_frames(
 
 /// Prints the trajectory as it happens.
 struct Printer {
-    out: Box<dyn std::io::Write>,
+    out: Box<dyn std::io::Write + Send>,
 }
 
 impl Printer {

@@ -3,12 +3,15 @@
 
 mod ask;
 mod bench;
+mod compare_cmd;
 mod data_cmd;
 mod demo;
 mod doctor;
 mod eval_cmd;
 mod exec;
+mod merge_cmd;
 mod perception_cmd;
+mod run_cmd;
 mod synth_cmd;
 
 use std::process::ExitCode;
@@ -44,6 +47,12 @@ enum Command {
     Eval(eval_cmd::EvalArgs),
     /// Check a benchmark's data under the data root, or download it from the Hugging Face hub.
     Data(data_cmd::DataArgs),
+    /// Run a benchmark through the agent: concurrent, resumable after a crash, shardable.
+    Run(run_cmd::RunArgs),
+    /// Combine the output directories of shards into one run (refuses mismatched settings).
+    Merge(merge_cmd::MergeArgs),
+    /// Compare two runs on the samples both finished: accuracy per group and win/loss counts.
+    Compare(compare_cmd::CompareArgs),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +78,9 @@ fn main() -> ExitCode {
             Command::Perception(args) => perception_cmd::run(args).await,
             Command::Eval(args) => eval_cmd::run(args).await,
             Command::Data(args) => data_cmd::run(args).await,
+            Command::Run(args) => run_cmd::run(args).await,
+            Command::Merge(args) => merge_cmd::run(args),
+            Command::Compare(args) => compare_cmd::run(args),
         }
     });
     match result {

@@ -148,7 +148,11 @@ async fn scripted_policy_answers_every_family_end_to_end() {
             .collect();
         if !scores.is_empty() {
             let mean = scores.iter().sum::<f64>() / scores.len() as f64;
-            per_family.push_str(&format!("\n  {:<26} {mean:.3} ({} samples)", f.name(), scores.len()));
+            per_family.push_str(&format!(
+                "\n  {:<26} {mean:.3} ({} samples)",
+                f.name(),
+                scores.len()
+            ));
         }
     }
     let text = format!("{}\nper family:{per_family}", report.join("\n"));

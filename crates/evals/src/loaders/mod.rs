@@ -333,6 +333,11 @@ impl DatasetSpec {
         data_root.join(self.data_dir)
     }
 
+    /// Frame-extraction settings for this benchmark's videos (its fps cap, the default cache).
+    pub fn extract_options(&self) -> crate::video::ExtractOptions {
+        crate::video::ExtractOptions::new(self.frames.video_max_fps)
+    }
+
     /// The expected layout as indented lines under the data folder.
     pub fn layout_text(&self, data_root: &Path) -> String {
         let dir = self.dir(data_root);

@@ -1,0 +1,29 @@
+//! `spatialclaw merge`: shard outputs into one run directory, refusing mismatched configs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+#[derive(Args)]
+pub struct MergeArgs {
+    /// Run directories (e.g. one per shard).
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Where the merged run goes.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+pub fn run(a: MergeArgs) -> anyhow::Result<ExitCode> {
+    let merged = spatialclaw_evals::store::merge(&a.dirs, &a.out)?;
+    let summary = spatialclaw_runner::summarize_dir(&a.out)?;
+    println!(
+        "merged {} samples from {} runs into {}",
+        merged.len(),
+        a.dirs.len(),
+        a.out.display()
+    );
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(ExitCode::SUCCESS)
+}
