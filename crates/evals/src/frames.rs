@@ -133,9 +133,13 @@ fn video_group(
         return Ok(FrameGroup {
             name: v.name.clone(),
             images: frames.iter().cloned().map(ImageRef::Path).collect(),
-            frame_indices: (0..frames.len() as u64).collect(),
+            frame_indices: v
+                .frame_indices
+                .clone()
+                .filter(|f| f.len() == frames.len())
+                .unwrap_or_else(|| (0..frames.len() as u64).collect()),
             fps: v.fps,
-            total_frames: Some(frames.len() as u64),
+            total_frames: Some(v.total_frames.unwrap_or(frames.len() as u64)),
             duration_sec: duration,
             source: v.path.clone(),
         });

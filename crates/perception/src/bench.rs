@@ -319,4 +319,15 @@ mod tests {
         );
         assert!(b.entry_bytes > 0 && b.hit_memory_ms >= 0.0 && b.hit_disk_ms >= 0.0);
     }
+
+    /// The full-size benchmark, for when the CLI cannot be built:
+    /// `cargo test --release -p spatialclaw-perception full_size_bench -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "slow; prints timings"]
+    fn full_size_bench() {
+        let tmp = std::env::temp_dir().join(format!("scp-bench-full-{}", std::process::id()));
+        let b = run(&BenchConfig::default(), &tmp).unwrap();
+        let _ = std::fs::remove_dir_all(&tmp);
+        println!("{b:#?}");
+    }
 }

@@ -231,6 +231,12 @@ impl MemoryLru {
 
 type Shared = Result<Arc<Output>, PerceptionError>;
 
+/// The result by value: moved out when nobody else holds it (memory layer off or full, no
+/// coalesced waiters), cloned otherwise. Saves a full copy of large disk hits.
+fn owned(out: Arc<Output>) -> Output {
+    Arc::try_unwrap(out).unwrap_or_else(|shared| (*shared).clone())
+}
+
 /// A [`Backend`] that answers from the cache when it can and from `inner` otherwise. It keeps
 /// the inner backend's name and version, so it can stand in for it anywhere.
 pub struct CachedBackend {
@@ -311,28 +317,24 @@ impl CachedBackend {
 
     /// Read an entry from disk; anything unreadable or foreign counts as a miss.
     fn read_disk(&self, key: &Key) -> Option<Output> {
-        match self.store.get(key) {
-            Lookup::Hit(entry) => match wire::decode_output(entry.payload()) {
-                Ok((id, out)) if id == self.id => Some(out),
-                Ok((id, _)) => {
-                    // A key collision across backends is not credible; a hand-copied file is.
-                    bump(&self.counters.corrupt);
-                    tracing::warn!(
-                        "perception cache entry in {} was made by {}/{}, not {}/{}; ignoring it",
-                        self.store.dir().display(),
-                        id.name,
-                        id.version,
-                        self.id.name,
-                        self.id.version
-                    );
-                    None
-                }
-                Err(e) => {
-                    bump(&self.counters.corrupt);
-                    tracing::warn!("discarding an unreadable perception cache entry: {e}");
-                    None
-                }
-            },
+        let decode = |r: &mut dyn std::io::Read, len: u64| {
+            wire::read_output(r, len).map_err(|e| e.to_string())
+        };
+        match self.store.get(key, decode) {
+            Lookup::Hit((id, out)) if id == self.id => Some(out),
+            Lookup::Hit((id, _)) => {
+                // A key collision across backends is not credible; a hand-copied file is.
+                bump(&self.counters.corrupt);
+                tracing::warn!(
+                    "perception cache entry in {} was made by {}/{}, not {}/{}; ignoring it",
+                    self.store.dir().display(),
+                    id.name,
+                    id.version,
+                    self.id.name,
+                    self.id.version
+                );
+                None
+            }
             Lookup::Miss => None,
             Lookup::Corrupt(why) => {
                 bump(&self.counters.corrupt);
@@ -409,8 +411,8 @@ impl Backend for CachedBackend {
         let out = self.fetch(key, || {
             self.inner.reconstruct(frames).map(Output::Reconstruction)
         })?;
-        match &*out {
-            Output::Reconstruction(r) => Ok(r.clone()),
+        match owned(out) {
+            Output::Reconstruction(r) => Ok(r),
             Output::Masks(_) => Err(PerceptionError::Failed(
                 "perception cache entry holds masks where a reconstruction was expected".into(),
             )),
@@ -424,8 +426,8 @@ impl Backend for CachedBackend {
             RequestRef::Segment(frame, prompt),
         );
         let out = self.fetch(key, || self.inner.segment(frame, prompt).map(Output::Masks))?;
-        match &*out {
-            Output::Masks(m) => Ok(m.clone()),
+        match owned(out) {
+            Output::Masks(m) => Ok(m),
             Output::Reconstruction(_) => Err(PerceptionError::Failed(
                 "perception cache entry holds a reconstruction where masks were expected".into(),
             )),

@@ -74,14 +74,17 @@ impl GpuConfig {
             (None, Some(urls)) => {
                 let file = var("SPATIALCLAW_GPU_TOKEN_FILE").ok_or_else(|| {
                     PerceptionError::Failed(
-                        "SPATIALCLAW_GPU_URL needs SPATIALCLAW_GPU_TOKEN_FILE (the server's token)".into(),
+                        "SPATIALCLAW_GPU_URL needs SPATIALCLAW_GPU_TOKEN_FILE (the server's token)"
+                            .into(),
                     )
                 })?;
                 let token = std::fs::read_to_string(&file)
                     .map(|t| t.trim().to_owned())
                     .ok()
                     .filter(|t| !t.is_empty())
-                    .ok_or_else(|| PerceptionError::Failed(format!("cannot read a token from {file}")))?;
+                    .ok_or_else(|| {
+                        PerceptionError::Failed(format!("cannot read a token from {file}"))
+                    })?;
                 GpuEndpoint::Direct(
                     urls.split(',')
                         .map(|u| RemoteServer::new(u.trim(), token.clone()))

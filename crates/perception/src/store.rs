@@ -20,7 +20,7 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -52,24 +52,24 @@ fn parse_hex(name: &str) -> Option<Key> {
 
 /// What a lookup found.
 #[derive(Debug)]
-pub(crate) enum Lookup {
-    Hit(EntryBytes),
+pub(crate) enum Lookup<T> {
+    Hit(T),
     Miss,
     /// The file existed but failed validation; it has been removed.
     Corrupt(String),
 }
 
-/// A validated entry file held in memory; the payload is a range of it (no copy).
-#[derive(Debug)]
-pub(crate) struct EntryBytes {
-    bytes: Vec<u8>,
-    start: usize,
-    end: usize,
+/// Feeds everything read through it into a CRC, so the payload is checked while it streams.
+struct CrcReader<R> {
+    inner: R,
+    hasher: crc32fast::Hasher,
 }
 
-impl EntryBytes {
-    pub(crate) fn payload(&self) -> &[u8] {
-        &self.bytes[self.start..self.end]
+impl<R: Read> Read for CrcReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
     }
 }
 
@@ -103,48 +103,14 @@ pub(crate) struct DiskStore {
     tmp_counter: AtomicU64,
 }
 
-pub(crate) fn encode_entry(key: &Key, payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(PREFIX_LEN + payload.len() + 4);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&STORE_FORMAT.to_le_bytes());
-    out.extend_from_slice(key);
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(payload);
-    out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-    out
-}
-
-/// Validate an entry file and return its payload (without copying it out of `bytes`).
-pub(crate) fn decode_entry<'a>(key: &Key, bytes: &'a [u8]) -> Result<&'a [u8], String> {
-    if bytes.len() < PREFIX_LEN + 4 {
-        return Err(format!("{} bytes is shorter than any entry", bytes.len()));
-    }
-    if &bytes[..8] != MAGIC {
-        return Err("bad magic".into());
-    }
-    let format = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-    if format != STORE_FORMAT {
-        return Err(format!("store format {format}, expected {STORE_FORMAT}"));
-    }
-    if &bytes[12..44] != key {
-        return Err("entry belongs to another key".into());
-    }
-    let mut len = [0u8; 8];
-    len.copy_from_slice(&bytes[44..52]);
-    let len = u64::from_le_bytes(len);
-    if len != (bytes.len() - PREFIX_LEN - 4) as u64 {
-        return Err(format!(
-            "declares a {len}-byte payload, file holds {}",
-            bytes.len() - PREFIX_LEN - 4
-        ));
-    }
-    let payload = &bytes[PREFIX_LEN..bytes.len() - 4];
-    let tail = &bytes[bytes.len() - 4..];
-    let crc = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
-    if crc32fast::hash(payload) != crc {
-        return Err("checksum mismatch".into());
-    }
-    Ok(payload)
+/// Write one entry: prefix, payload, checksum (straight to `w`, no assembled copy).
+fn write_entry(w: &mut impl Write, key: &Key, payload: &[u8]) -> io::Result<()> {
+    w.write_all(MAGIC)?;
+    w.write_all(&STORE_FORMAT.to_le_bytes())?;
+    w.write_all(key)?;
+    w.write_all(&(payload.len() as u64).to_le_bytes())?;
+    w.write_all(payload)?;
+    w.write_all(&crc32fast::hash(payload).to_le_bytes())
 }
 
 fn lock(m: &Mutex<Index>) -> std::sync::MutexGuard<'_, Index> {
@@ -200,26 +166,71 @@ impl DiskStore {
         Ok(index)
     }
 
-    /// Look an entry up; a hit refreshes its recency.
-    pub(crate) fn get(&self, key: &Key) -> Lookup {
+    /// Look an entry up, handing its payload to `decode` as a stream of exactly the given
+    /// length (no whole-file buffer); a hit refreshes the entry's recency. The checksum is
+    /// verified after decoding and a mismatch discards the decoded value.
+    pub(crate) fn get<T>(
+        &self,
+        key: &Key,
+        decode: impl FnOnce(&mut dyn Read, u64) -> Result<T, String>,
+    ) -> Lookup<T> {
         let path = self.path(key);
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
-            Err(_) => {
-                lock(&self.index).remove(key);
-                return Lookup::Miss;
-            }
+        let Ok(file) = fs::File::open(&path) else {
+            lock(&self.index).remove(key);
+            return Lookup::Miss;
         };
-        match decode_entry(key, &bytes) {
-            Ok(payload) => {
+        let read = || -> Result<(T, u64), String> {
+            let size = file.metadata().map_err(|e| e.to_string())?.len();
+            if size < (PREFIX_LEN + 4) as u64 {
+                return Err(format!("{size} bytes is shorter than any entry"));
+            }
+            let mut rd = io::BufReader::with_capacity(1 << 16, &file);
+            let mut prefix = [0u8; PREFIX_LEN];
+            rd.read_exact(&mut prefix).map_err(|e| e.to_string())?;
+            if &prefix[..8] != MAGIC {
+                return Err("bad magic".into());
+            }
+            let format = u32::from_le_bytes([prefix[8], prefix[9], prefix[10], prefix[11]]);
+            if format != STORE_FORMAT {
+                return Err(format!("store format {format}, expected {STORE_FORMAT}"));
+            }
+            if &prefix[12..44] != key {
+                return Err("entry belongs to another key".into());
+            }
+            let mut len = [0u8; 8];
+            len.copy_from_slice(&prefix[44..52]);
+            let len = u64::from_le_bytes(len);
+            if len != size - (PREFIX_LEN + 4) as u64 {
+                return Err(format!(
+                    "declares a {len}-byte payload, file holds {}",
+                    size - (PREFIX_LEN + 4) as u64
+                ));
+            }
+            let mut crc = CrcReader {
+                inner: (&mut rd).take(len),
+                hasher: crc32fast::Hasher::new(),
+            };
+            let value = decode(&mut crc, len)?;
+            let CrcReader { inner, hasher } = crc;
+            if inner.limit() != 0 {
+                return Err("payload not fully consumed".into());
+            }
+            let mut tail = [0u8; 4];
+            rd.read_exact(&mut tail).map_err(|e| e.to_string())?;
+            if hasher.finalize() != u32::from_le_bytes(tail) {
+                return Err("checksum mismatch".into());
+            }
+            Ok((value, size))
+        };
+        match read() {
+            Ok((value, size)) => {
                 let now = SystemTime::now();
                 // Best effort: a read-only cache still serves hits, it just ages them.
                 if let Ok(f) = fs::File::options().write(true).open(&path) {
                     let _ = f.set_modified(now);
                 }
-                lock(&self.index).insert(*key, bytes.len() as u64, now);
-                let (start, end) = (PREFIX_LEN, PREFIX_LEN + payload.len());
-                Lookup::Hit(EntryBytes { bytes, start, end })
+                lock(&self.index).insert(*key, size, now);
+                Lookup::Hit(value)
             }
             Err(why) => {
                 let _ = fs::remove_file(&path);
@@ -243,8 +254,8 @@ impl DiskStore {
             self.tmp_counter.fetch_add(1, Ordering::Relaxed)
         ));
         let written = (|| {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(&encode_entry(key, payload))?;
+            let mut f = io::BufWriter::new(fs::File::create(&tmp)?);
+            write_entry(&mut f, key, payload)?;
             f.flush()?;
             drop(f);
             fs::rename(&tmp, self.path(key))
@@ -327,22 +338,46 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
 mod tests {
     use super::*;
 
+    fn read_all(r: &mut dyn Read, len: u64) -> Result<Vec<u8>, String> {
+        let mut v = Vec::new();
+        r.read_to_end(&mut v).map_err(|e| e.to_string())?;
+        if v.len() as u64 != len {
+            return Err("short".into());
+        }
+        Ok(v)
+    }
+
     #[test]
     fn entries_round_trip_and_damage_is_detected() {
+        let tmp = std::env::temp_dir().join(format!("scp-store-test-{}", std::process::id()));
+        let store = DiskStore::open(&tmp, 1 << 20).unwrap();
         let key = [7u8; 32];
         let payload = b"hello arrays".to_vec();
-        let e = encode_entry(&key, &payload);
-        assert_eq!(decode_entry(&key, &e).unwrap(), &payload[..]);
-        assert!(decode_entry(&[8u8; 32], &e).is_err());
-        for cut in [0, 10, e.len() - 1] {
-            assert!(decode_entry(&key, &e[..cut]).is_err(), "cut at {cut}");
-        }
-        let mut flipped = e.clone();
+        assert!(matches!(store.get(&key, read_all), Lookup::Miss));
+        assert!(store.put(&key, &payload).unwrap());
+        assert!(matches!(store.get(&key, read_all), Lookup::Hit(p) if p == payload));
+        let path = store.path(&key);
+        let good = fs::read(&path).unwrap();
+        let mut flipped = good.clone();
         flipped[PREFIX_LEN + 3] ^= 0x20;
-        assert_eq!(
-            decode_entry(&key, &flipped).unwrap_err(),
-            "checksum mismatch"
+        for (bytes, why) in [
+            (flipped, "checksum mismatch"),
+            (good[..good.len() - 1].to_vec(), "declares"),
+            (good[..10].to_vec(), "shorter"),
+        ] {
+            fs::write(&path, &bytes).unwrap();
+            match store.get(&key, read_all) {
+                Lookup::Corrupt(w) => assert!(w.contains(why), "{w}"),
+                other => panic!("{other:?}"),
+            }
+            assert!(!path.exists(), "a damaged entry is removed");
+        }
+        // A file copied under another key's name is refused.
+        fs::write(store.path(&[8u8; 32]), &good).unwrap();
+        assert!(
+            matches!(store.get(&[8u8; 32], read_all), Lookup::Corrupt(w) if w.contains("another key"))
         );
         assert_eq!(parse_hex(&hex(&key)), Some(key));
+        let _ = fs::remove_dir_all(&tmp);
     }
 }

@@ -7,6 +7,8 @@
 //! mismatches are refused) before any array is touched. The perception service, its client and
 //! the on-disk cache all speak this one format.
 
+use std::io::Read;
+
 use serde::{Deserialize, Serialize};
 
 use crate::types::{Masks, Reconstruction, RgbFrame, SegmentPrompt};
@@ -579,59 +581,88 @@ pub fn encode_output(out: &Output, backend: &BackendId) -> Result<Vec<u8>, WireE
 
 /// Decode and schema-check a result; returns the producing backend's identity with it.
 pub fn decode_output(body: &[u8]) -> Result<(BackendId, Output), WireError> {
-    let split: Split<'_, ResponseHeader> =
-        split_message(body, |h: &ResponseHeader| h.arrays.as_slice())?;
-    let h = split.header;
+    read_output(&mut &body[..], body.len() as u64)
+}
+
+/// Bytes converted per step when reading arrays: small enough to stay in cache, so a large
+/// result costs one copy into its final vectors and no whole-body buffer.
+const CHUNK: usize = 1 << 18;
+
+fn read_array<T>(
+    r: &mut dyn Read,
+    count: usize,
+    itemsize: usize,
+    convert: impl Fn(&[u8]) -> T,
+) -> Result<Vec<T>, WireError> {
+    let mut out = Vec::with_capacity(count);
+    let mut buf = vec![0u8; CHUNK.min(count * itemsize)];
+    let mut left = count * itemsize;
+    while left > 0 {
+        let k = left.min(buf.len());
+        r.read_exact(&mut buf[..k])
+            .map_err(|e| malformed(format!("reading arrays: {e}")))?;
+        out.extend(buf[..k].chunks_exact(itemsize).map(&convert));
+        left -= k;
+    }
+    Ok(out)
+}
+
+fn f32_of(c: &[u8]) -> f32 {
+    f32::from_le_bytes([c[0], c[1], c[2], c[3]])
+}
+
+fn f64_of(c: &[u8]) -> f64 {
+    f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
+}
+
+/// Read and schema-check a result message of exactly `len` bytes from `r`. The header is
+/// checked completely (dtypes, shapes, byte counts adding up to `len`) before any array is
+/// read, so a lying header cannot make us allocate more than the message holds.
+pub fn read_output(r: &mut dyn Read, len: u64) -> Result<(BackendId, Output), WireError> {
+    if len < 4 {
+        return Err(malformed("shorter than its 4-byte header length"));
+    }
+    let mut b4 = [0u8; 4];
+    r.read_exact(&mut b4)
+        .map_err(|e| malformed(format!("reading the header length: {e}")))?;
+    let head_len = u32::from_le_bytes(b4) as usize;
+    if head_len > MAX_HEADER_BYTES {
+        return Err(WireError::TooLarge(format!(
+            "header of {head_len} bytes (limit {MAX_HEADER_BYTES})"
+        )));
+    }
+    if 4 + head_len as u64 > len {
+        return Err(malformed("truncated header"));
+    }
+    let mut head = vec![0u8; head_len];
+    r.read_exact(&mut head)
+        .map_err(|e| malformed(format!("reading the header: {e}")))?;
+    let h: ResponseHeader =
+        serde_json::from_slice(&head).map_err(|e| malformed(format!("header: {e}")))?;
     if h.version != WIRE_VERSION {
         return Err(malformed(format!(
             "version {} (this side speaks {WIRE_VERSION})",
             h.version
         )));
     }
-    let a = &split.arrays;
-    let out = match h.result {
+    let want: Vec<(&str, DType, Vec<usize>)> = match h.result {
         ResultWire::Reconstruction {
             frames: n,
             height,
             width,
-            metric_scale,
+            ..
         } => {
             if n == 0 || n > MAX_FRAMES {
                 return Err(malformed(format!("{n} frames (1..={MAX_FRAMES} accepted)")));
             }
             check_side("height", height)?;
             check_side("width", width)?;
-            let [p, c, poses, k] = a.as_slice() else {
-                return Err(malformed(format!(
-                    "a reconstruction carries 4 arrays, got {}",
-                    a.len()
-                )));
-            };
-            Output::Reconstruction(Reconstruction {
-                frames: n,
-                height,
-                width,
-                points: le_to_f32s(expect_array(
-                    p,
-                    "points",
-                    DType::F32,
-                    &[n, height, width, 3],
-                )?),
-                confidence: le_to_f32s(expect_array(
-                    c,
-                    "confidence",
-                    DType::F32,
-                    &[n, height, width],
-                )?),
-                camera_poses: le_to_f64s(expect_array(
-                    poses,
-                    "camera_poses",
-                    DType::F64,
-                    &[n, 4, 4],
-                )?),
-                intrinsics: le_to_f64s(expect_array(k, "intrinsics", DType::F64, &[n, 3, 3])?),
-                metric_scale,
-            })
+            vec![
+                ("points", DType::F32, vec![n, height, width, 3]),
+                ("confidence", DType::F32, vec![n, height, width]),
+                ("camera_poses", DType::F64, vec![n, 4, 4]),
+                ("intrinsics", DType::F64, vec![n, 3, 3]),
+            ]
         }
         ResultWire::Masks {
             count,
@@ -643,18 +674,70 @@ pub fn decode_output(body: &[u8]) -> Result<(BackendId, Output), WireError> {
             if count > 4096 {
                 return Err(malformed(format!("{count} mask instances (at most 4096)")));
             }
-            let [m, s] = a.as_slice() else {
-                return Err(malformed(format!("masks carry 2 arrays, got {}", a.len())));
-            };
-            let data = expect_array(m, "masks", DType::Bool, &[count, height, width])?;
-            Output::Masks(Masks {
-                count,
-                height,
-                width,
-                data: data.iter().map(|&b| b != 0).collect(),
-                scores: le_to_f32s(expect_array(s, "scores", DType::F32, &[count])?),
-            })
+            vec![
+                ("masks", DType::Bool, vec![count, height, width]),
+                ("scores", DType::F32, vec![count]),
+            ]
         }
+    };
+    if h.arrays.len() != want.len() {
+        return Err(malformed(format!(
+            "this result carries {} arrays, got {}",
+            want.len(),
+            h.arrays.len()
+        )));
+    }
+    let mut total = 4 + head_len as u64;
+    for (d, (name, dtype, shape)) in h.arrays.iter().zip(&want) {
+        let shape64: Vec<u64> = shape.iter().map(|&v| v as u64).collect();
+        let nbytes = shape
+            .iter()
+            .try_fold(dtype.itemsize(), |a, &v| a.checked_mul(v))
+            .ok_or_else(|| malformed(format!("{name} size overflows")))?;
+        if d.dtype != dtype.as_str() || d.shape != shape64 || d.nbytes != nbytes as u64 {
+            return Err(malformed(format!(
+                "{name} must be {} {shape64:?} ({nbytes} bytes), got {} {:?} ({} bytes)",
+                dtype.as_str(),
+                d.dtype,
+                d.shape,
+                d.nbytes
+            )));
+        }
+        total = total.saturating_add(nbytes as u64);
+    }
+    if total != len {
+        return Err(malformed(format!(
+            "header accounts for {total} bytes, the message has {len}"
+        )));
+    }
+    let count = |i: usize| want[i].2.iter().product::<usize>();
+    let out = match h.result {
+        ResultWire::Reconstruction {
+            frames,
+            height,
+            width,
+            metric_scale,
+        } => Output::Reconstruction(Reconstruction {
+            frames,
+            height,
+            width,
+            points: read_array(r, count(0), 4, f32_of)?,
+            confidence: read_array(r, count(1), 4, f32_of)?,
+            camera_poses: read_array(r, count(2), 8, f64_of)?,
+            intrinsics: read_array(r, count(3), 8, f64_of)?,
+            metric_scale,
+        }),
+        ResultWire::Masks {
+            count: k,
+            height,
+            width,
+        } => Output::Masks(Masks {
+            count: k,
+            height,
+            width,
+            data: read_array(r, count(0), 1, |c| c[0] != 0)?,
+            scores: read_array(r, count(1), 4, f32_of)?,
+        }),
     };
     Ok((h.backend, out))
 }

@@ -25,7 +25,7 @@ use spatialclaw_evals::scoring::benchmarks::benchmark;
 use spatialclaw_evals::store::{FailureKind, Prediction, RunStore, Shard, StoreError};
 use spatialclaw_evals::video::{ExtractOptions, Ffmpeg};
 use spatialclaw_kernel::{KernelPool, KernelSession, PythonEnv, SessionOptions};
-use spatialclaw_perception::Backend;
+use spatialclaw_perception::{Backend, SyntheticBackend};
 
 pub use model::{Model, ModelSpec};
 pub use progress::{Progress, ProgressLine};
@@ -71,6 +71,9 @@ pub struct RunContext {
     pub env: PythonEnv,
     pub model: Model,
     pub backend: Arc<dyn Backend>,
+    /// Set when `backend` serves SynthSpatial ground truth: each sample's frames are
+    /// re-rendered and registered with it before the agent starts.
+    pub synthetic: Option<Arc<SyntheticBackend>>,
 }
 
 /// Totals of a finished (or resumed) run.
@@ -357,6 +360,9 @@ async fn attempt(
     shared: &Shared,
     sample: &Sample,
 ) -> Result<(Trajectory, Prediction), (FailureKind, String)> {
+    if let Some(synthetic) = &shared.ctx.synthetic {
+        register_synth_frames(synthetic, sample).map_err(|r| (FailureKind::Perception, r))?;
+    }
     let media = shared.out.join("media").join(safe_name(&sample.id));
     let prepared = prepare::prepare(
         sample,
@@ -426,6 +432,22 @@ async fn attempt(
         .extra
         .insert("tool_calls".into(), json!(trajectory.tool_calls));
     Ok((trajectory, record))
+}
+
+/// Re-render a SynthSpatial sample's frames (exact depth and instance ids) for the synthetic
+/// backend; the renderer checks them against the hashes stored with the dataset.
+fn register_synth_frames(backend: &SyntheticBackend, sample: &Sample) -> Result<(), String> {
+    let dir = sample
+        .truth
+        .get("dir")
+        .and_then(Value::as_str)
+        .ok_or("not a SynthSpatial sample (no `dir` in its truth)")?;
+    let loaded =
+        spatialclaw_synth::dataset::read_sample(Path::new(dir)).map_err(|e| e.to_string())?;
+    for (scene, frame) in loaded.render().map_err(|e| e.to_string())? {
+        backend.register(&scene, &frame);
+    }
+    Ok(())
 }
 
 /// Per-sample files: the full trajectory and a line-per-step trace. Best effort: a failed

@@ -11,6 +11,7 @@ mod eval_cmd;
 mod exec;
 mod merge_cmd;
 mod perception_cmd;
+mod report_cmd;
 mod run_cmd;
 mod synth_cmd;
 
@@ -53,6 +54,10 @@ enum Command {
     Merge(merge_cmd::MergeArgs),
     /// Compare two runs on the samples both finished: accuracy per group and win/loss counts.
     Compare(compare_cmd::CompareArgs),
+    /// Write a static dashboard over run directories, with a page for every session.
+    Report(report_cmd::ReportArgs),
+    /// Serve the run dashboard and session pages on a local address.
+    View(report_cmd::ViewArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +86,8 @@ fn main() -> ExitCode {
             Command::Run(args) => run_cmd::run(args).await,
             Command::Merge(args) => merge_cmd::run(args),
             Command::Compare(args) => compare_cmd::run(args),
+            Command::Report(args) => report_cmd::run_report(args),
+            Command::View(args) => report_cmd::run_view(args).await,
         }
     });
     match result {

@@ -9,7 +9,9 @@ use clap::Args;
 use spatialclaw_agent::Interface;
 use spatialclaw_kernel::ensure_python_env;
 use spatialclaw_perception::{
-    Backend, Masks, PerceptionError, Reconstruction, RgbFrame, SegmentPrompt,
+    Backend, CachedBackend, GpuBackend, GpuConfig, Masks, PerceptionError, Reconstruction,
+    RemoteBackend, RemoteConfig, RemoteServer, RgbFrame, SegmentPrompt, SyntheticBackend,
+    default_cache_dir,
 };
 use spatialclaw_runner::{Model, ModelSpec, ProgressLine, RunConfig, RunContext, Selection};
 
@@ -64,9 +66,15 @@ pub struct RunArgs {
     /// Wall-clock limit of one sample, in seconds.
     #[arg(long, default_value_t = 3600.0)]
     sample_timeout: f64,
-    /// Perception backend: `none` (tools report that no backend is configured).
-    #[arg(long, default_value = "none")]
+    /// Perception backend: `auto` (synthetic ground truth for synth, else none), `synthetic`,
+    /// `remote=URL[,URL...]` (servers of `spatialclaw perception serve`; token from
+    /// SPATIALCLAW_PERCEPTION_TOKEN), `spatialclaw-gpu` (the original's GPU server, found through
+    /// SPATIALCLAW_GPU_REGISTRY or SPATIALCLAW_GPU_URL), or `none`.
+    #[arg(long, default_value = "auto")]
     perception: String,
+    /// Size cap of the shared on-disk perception cache, in GB (0 = no cache).
+    #[arg(long, default_value_t = 20.0)]
+    perception_cache_gb: f64,
     /// Skip the planner.
     #[arg(long)]
     no_planning: bool,
@@ -99,10 +107,56 @@ impl Backend for Unconfigured {
     }
 }
 
-fn backend(name: &str) -> anyhow::Result<Arc<dyn Backend>> {
+type Backends = (Arc<dyn Backend>, Option<Arc<SyntheticBackend>>);
+
+/// A model backend, wrapped in the shared content-addressed cache (many questions share one
+/// video, and reruns and shards share results).
+fn cached(inner: Arc<dyn Backend>, cache_gb: f64) -> anyhow::Result<Arc<dyn Backend>> {
+    if cache_gb <= 0.0 {
+        return Ok(inner);
+    }
+    let bytes = (cache_gb * 1e9) as u64;
+    Ok(Arc::new(CachedBackend::new(
+        inner,
+        default_cache_dir(),
+        bytes,
+    )?))
+}
+
+fn backend(name: &str, benchmark: &str, cache_gb: f64) -> anyhow::Result<Backends> {
+    let name = match name {
+        "auto" if benchmark == "synth" => "synthetic",
+        "auto" => "none",
+        other => other,
+    };
     match name {
-        "none" => Ok(Arc::new(Unconfigured)),
-        other => anyhow::bail!("unknown perception backend `{other}`; available here: none"),
+        "none" => Ok((Arc::new(Unconfigured), None)),
+        "synthetic" => {
+            let s = Arc::new(SyntheticBackend::new());
+            Ok((s.clone(), Some(s)))
+        }
+        "spatialclaw-gpu" => {
+            let cfg = GpuConfig::from_env()?.ok_or_else(|| {
+                anyhow::anyhow!("set SPATIALCLAW_GPU_REGISTRY (the GPU server registry file) or SPATIALCLAW_GPU_URL")
+            })?;
+            Ok((cached(Arc::new(GpuBackend::new(cfg)?), cache_gb)?, None))
+        }
+        other if other.starts_with("remote=") => {
+            let token = std::env::var("SPATIALCLAW_PERCEPTION_TOKEN").unwrap_or_default();
+            let servers: Vec<RemoteServer> = other["remote=".len()..]
+                .split(',')
+                .filter(|u| !u.is_empty())
+                .map(|u| RemoteServer::new(u, &token))
+                .collect();
+            if servers.is_empty() {
+                anyhow::bail!("--perception remote= needs at least one URL");
+            }
+            let remote = RemoteBackend::connect(servers, RemoteConfig::default())?;
+            Ok((cached(Arc::new(remote), cache_gb)?, None))
+        }
+        other => anyhow::bail!(
+            "unknown perception backend `{other}`; use auto, synthetic, remote=URL[,URL], spatialclaw-gpu or none"
+        ),
     }
 }
 
@@ -128,10 +182,19 @@ pub async fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         shard: a.shard.clone(),
         concurrency: a.concurrency,
     };
+    let (name, bench, gb) = (
+        a.perception.clone(),
+        a.benchmark.clone(),
+        a.perception_cache_gb,
+    );
+    // The remote clients connect with blocking I/O: keep that off the async executor.
+    let (backend, synthetic) =
+        tokio::task::spawn_blocking(move || backend(&name, &bench, gb)).await??;
     let ctx = RunContext {
         env: ensure_python_env(|m| eprintln!("{m}"))?,
         model: Model::open(&spec).map_err(anyhow::Error::msg)?,
-        backend: backend(&a.perception)?,
+        backend,
+        synthetic,
     };
     let summary = spatialclaw_runner::run(
         config,

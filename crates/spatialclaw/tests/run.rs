@@ -245,3 +245,61 @@ fn shards_run_in_parallel_and_merge_into_the_single_run() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("different settings"));
 }
+
+#[test]
+fn synth_runs_like_any_benchmark_with_exact_perception() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("synth");
+    let generated = Command::new(env!("CARGO_BIN_EXE_spatialclaw"))
+        .args([
+            "synth",
+            "generate",
+            "--seed",
+            "3",
+            "--count",
+            "4",
+            "--kinds",
+            "single_image,multi_view",
+            "--out",
+        ])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let out = root.path().join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_spatialclaw"))
+        .args([
+            "run",
+            "--benchmark",
+            "synth",
+            "--model",
+            "scripted",
+            "--no-planning",
+            "--quiet",
+            "--max-steps",
+            "8",
+        ])
+        .arg("--data-root")
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let recs = records(&out);
+    assert_eq!(recs.len(), 4);
+    assert!(recs.iter().all(|r| r["status"] == "ok"), "{recs:?}");
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(out.join("results_summary.json")).unwrap()).unwrap();
+    let acc = summary["overall_accuracy"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{summary}"));
+    assert!(
+        acc >= 0.9,
+        "the scripted policy with exact perception: {summary}"
+    );
+}

@@ -18,6 +18,8 @@ pub enum SynthError {
     InvalidLookAt(String),
     #[error("PNG encoding failed: {0}")]
     Png(#[from] png::EncodingError),
+    #[error("{0}")]
+    Unsupported(String),
     #[error("no valid {what} found for seed {seed} after {attempts} attempts; try another seed")]
     NoValidSample {
         what: &'static str,

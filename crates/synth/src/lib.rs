@@ -12,27 +12,34 @@
 pub mod bench;
 pub mod camera;
 pub mod catalog;
+pub mod dataset;
 pub mod error;
 pub mod frame;
 pub mod geometry;
+pub mod layout;
 pub mod math;
 mod mesh;
 pub mod policy;
+pub mod primitives;
 pub mod question;
+pub mod questions;
 pub mod raster;
 pub mod rng;
+pub mod sample;
 pub mod scene;
+pub mod views;
 
-pub use bench::{RenderBench, bench_render};
+pub use bench::{RenderBench, bench_render, bench_render_room};
 pub use camera::{Camera, Intrinsics};
 pub use error::SynthError;
 pub use frame::Frame;
 pub use geometry::{ClosestPoints, OrientedBox};
 pub use math::Vec3;
 pub use policy::{PolicyError, respond};
+pub use primitives::{Part, Shape, Solid};
 pub use question::{DemoSample, Question, demo_sample};
 pub use raster::render;
 pub use scene::{
     FIRST_OBJECT_INSTANCE, INSTANCE_BACKGROUND, INSTANCE_CEILING, INSTANCE_FLOOR, INSTANCE_WALL,
-    Object, Primitive, Room, Scene, SceneConfig,
+    Motion, Object, Room, Scene, SceneConfig,
 };

@@ -266,7 +266,11 @@ fn shade(mesh: &Mesh, r: &Raster, camera: &Camera) -> Vec<u8> {
                     pick = 1;
                 }
             }
-            let edge = (x + 1 < w && r.face[i + 1] != f) || (y + 1 < h && r.face[i + w] != f);
+            let other = |j: usize| {
+                let g = r.face[j];
+                g != f && (g == NO_FACE || mesh.faces[g as usize].group != face.group)
+            };
+            let edge = (x + 1 < w && other(i + 1)) || (y + 1 < h && other(i + w));
             if edge {
                 pick += 2;
             }

@@ -8,11 +8,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::camera::{Camera, Intrinsics};
-use crate::catalog::{CATEGORIES, Category, Placement, category};
+use crate::catalog::{Category, Placement, category};
 use crate::error::SynthError;
-use crate::geometry::OrientedBox;
-use crate::math::Vec3;
+use crate::geometry::{ClosestPoints, OrientedBox};
+use crate::math::{Vec3, yaw_axes};
 use crate::mesh::Mesh;
+use crate::primitives::{Part, Solid};
 use crate::raster::{NO_FACE, rasterize};
 use crate::rng::SplitMix64;
 
@@ -25,14 +26,6 @@ pub const INSTANCE_WALL: u16 = 2;
 pub const INSTANCE_CEILING: u16 = 3;
 /// Objects are numbered from here; ids below are reserved for room structure.
 pub const FIRST_OBJECT_INSTANCE: u16 = 16;
-
-/// Solid shape of an object. Boxes only for now; cylinders and spheres slot in as further
-/// variants whose bounding extents are the object's `size`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Primitive {
-    Cuboid,
-}
 
 /// An axis-aligned room: floor at Y = 0, spanning X in ±width/2 and Z in ±depth/2.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -60,27 +53,120 @@ impl Room {
     }
 }
 
-/// A labelled solid in the room.
+/// A labelled object in the room: a compound of primitives inside a bounding box.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Object {
     /// Value of this object's pixels in `Frame::instance`; ≥ `FIRST_OBJECT_INSTANCE`.
     pub instance_id: u16,
     /// Category name, used verbatim in questions and segmentation prompts.
     pub label: String,
-    pub primitive: Primitive,
-    /// Centre of the solid in world coordinates.
+    /// Centre of the bounding box in world coordinates (at time 0 for moving objects).
     pub center: Vec3,
-    /// Full extents along the object's local x (width), y (height), z (depth).
+    /// Full bounding extents along the object's local x (width), y (height), z (depth).
     pub size: Vec3,
     /// Right-handed rotation about world +Y in radians; local +Z is the object's front.
     pub yaw: f64,
+    /// Main colour (parts carry their own).
     pub color: [u8; 3],
+    /// The primitives, in the local frame of the bounding box; empty means one box filling it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<Part>,
+    /// Instance id of the object this one stands on, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_top_of: Option<u16>,
+    /// Straight-line motion in dynamic scenes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub motion: Option<Motion>,
+}
+
+/// Linear motion of an object's centre from `Object::center` to `to` between two times.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Motion {
+    pub to: Vec3,
+    /// Seconds since the first native video frame.
+    pub start_s: f64,
+    pub end_s: f64,
 }
 
 impl Object {
-    /// The object's solid as an oriented box (exact for cuboids, the bound for others).
+    /// A single box: the simplest object, used by hand-built test scenes.
+    pub fn cuboid(
+        instance_id: u16,
+        label: &str,
+        center: Vec3,
+        size: Vec3,
+        yaw: f64,
+        color: [u8; 3],
+    ) -> Object {
+        Object {
+            instance_id,
+            label: label.to_string(),
+            center,
+            size,
+            yaw,
+            color,
+            parts: Vec::new(),
+            on_top_of: None,
+            motion: None,
+        }
+    }
+
+    /// The bounding box (the object's ground-truth extent).
     pub fn oriented_box(&self) -> OrientedBox {
         OrientedBox::from_yaw(self.center, self.size, self.yaw)
+    }
+
+    /// The primitives in world coordinates.
+    pub fn solids(&self) -> Vec<(Solid, [u8; 3])> {
+        if self.parts.is_empty() {
+            return vec![(Solid::Cuboid(self.oriented_box()), self.color)];
+        }
+        let axes = yaw_axes(self.yaw);
+        self.parts
+            .iter()
+            .map(|p| (p.to_world(self.center, &axes), p.color))
+            .collect()
+    }
+
+    /// Exact closest points between the two objects' actual shapes (not their boxes).
+    pub fn closest_points(&self, other: &Object) -> ClosestPoints {
+        let (a, b) = (self.solids(), other.solids());
+        let mut best: Option<ClosestPoints> = None;
+        for (sa, _) in &a {
+            for (sb, _) in &b {
+                let c = sa.closest_points(sb);
+                if best.is_none_or(|x| c.distance < x.distance) {
+                    best = Some(c);
+                }
+            }
+        }
+        best.unwrap_or(ClosestPoints {
+            distance: f64::INFINITY,
+            point_a: self.center,
+            point_b: other.center,
+        })
+    }
+
+    /// Height of the top above the floor.
+    pub fn top(&self) -> f64 {
+        self.center.y + self.size.y * 0.5
+    }
+
+    /// The object as it stands at time `t` seconds.
+    pub fn at_time(&self, t: f64) -> Object {
+        let mut o = self.clone();
+        if let Some(m) = self.motion {
+            let span = m.end_s - m.start_s;
+            let a = if span > 0.0 {
+                ((t - m.start_s) / span).clamp(0.0, 1.0)
+            } else if t >= m.end_s {
+                1.0
+            } else {
+                0.0
+            };
+            o.center = self.center + (m.to - self.center) * a;
+        }
+        o
     }
 }
 
@@ -177,7 +263,39 @@ impl Scene {
     pub fn object_by_instance(&self, id: u16) -> Option<&Object> {
         self.objects.iter().find(|o| o.instance_id == id)
     }
+
+    /// The scene at time `t` seconds (moving objects moved); static scenes are unchanged.
+    pub fn at_time(&self, t: f64) -> Scene {
+        Scene {
+            seed: self.seed,
+            room: self.room,
+            objects: self.objects.iter().map(|o| o.at_time(t)).collect(),
+        }
+    }
+
+    /// Whether any object moves.
+    pub fn is_dynamic(&self) -> bool {
+        self.objects.iter().any(|o| o.motion.is_some())
+    }
+
+    /// Objects carrying `label`.
+    pub fn objects_labelled<'a>(&'a self, label: &'a str) -> impl Iterator<Item = &'a Object> {
+        self.objects.iter().filter(move |o| o.label == label)
+    }
 }
+
+/// Labels of the walking-skeleton demo generator (free-standing and wall objects only).
+const DEMO_LABELS: &[&str] = &[
+    "chair",
+    "table",
+    "box",
+    "stool",
+    "sofa",
+    "cabinet",
+    "heater",
+    "bookshelf",
+    "door",
+];
 
 fn try_generate(config: &SceneConfig, seed: u64, mut rng: SplitMix64) -> Option<Scene> {
     let room = Room {
@@ -188,7 +306,7 @@ fn try_generate(config: &SceneConfig, seed: u64, mut rng: SplitMix64) -> Option<
     let camera = demo_camera(&room).ok()?;
     let (lo, hi) = config.objects;
     let target = lo + rng.below(hi.saturating_sub(lo) + 1);
-    let mut order: Vec<&Category> = CATEGORIES.iter().collect();
+    let mut order: Vec<&Category> = DEMO_LABELS.iter().filter_map(|l| category(l)).collect();
     rng.shuffle(&mut order);
 
     let mut objects: Vec<Object> = Vec::new();
@@ -214,14 +332,10 @@ fn try_generate(config: &SceneConfig, seed: u64, mut rng: SplitMix64) -> Option<
 }
 
 fn sample_object(cat: &Category, instance_id: u16, room: &Room, rng: &mut SplitMix64) -> Object {
-    let size = Vec3::new(
-        rng.range(cat.width.0, cat.width.1),
-        rng.range(cat.height.0, cat.height.1),
-        rng.range(cat.depth.0, cat.depth.1),
-    );
+    let size = cat.sample_size(rng);
     let y = size.y * 0.5;
     let (center, yaw) = match cat.placement {
-        Placement::Floor => {
+        Placement::Floor | Placement::OnTop(_) => {
             let x = rng.range(room.min_x(), room.max_x());
             let z = rng.range(room.min_z(), room.max_z());
             // Half the time square to the room, as furniture usually is.
@@ -270,11 +384,13 @@ fn sample_object(cat: &Category, instance_id: u16, room: &Room, rng: &mut SplitM
     Object {
         instance_id,
         label: cat.label.to_string(),
-        primitive: cat.primitive,
         center,
         size,
         yaw,
         color: cat.color,
+        parts: cat.parts(size),
+        on_top_of: None,
+        motion: None,
     }
 }
 
@@ -335,16 +451,17 @@ fn unoccluded_enough(scene: &Scene, camera: &Camera, config: &SceneConfig) -> bo
 /// A hand-placed layout (validated by a test) used if every random attempt fails.
 fn fallback_scene(seed: u64) -> Scene {
     let obj = |i: u16, label: &str, center: Vec3, size: Vec3, yaw: f64| {
-        let color = category(label).map_or([128, 128, 128], |c| c.color);
-        Object {
-            instance_id: FIRST_OBJECT_INSTANCE + i,
-            label: label.to_string(),
-            primitive: Primitive::Cuboid,
+        let cat = category(label);
+        let mut o = Object::cuboid(
+            FIRST_OBJECT_INSTANCE + i,
+            label,
             center,
             size,
             yaw,
-            color,
-        }
+            cat.map_or([128, 128, 128], |c| c.color),
+        );
+        o.parts = cat.map(|c| c.parts(size)).unwrap_or_default();
+        o
     };
     Scene {
         seed,

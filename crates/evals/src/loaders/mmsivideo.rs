@@ -111,6 +111,7 @@ fn sample(dir: &Path, n: usize, item: &Value) -> LoadedSample {
             fps: num("base_fps"),
             start_sec: num("start"),
             end_sec: num("end"),
+            ..VideoRef::default()
         });
     }
     if videos.is_empty() {

@@ -21,6 +21,7 @@ mod multiview;
 mod single_image;
 mod spatialtree;
 mod spbench;
+mod synth;
 mod video_spatial;
 mod viewspatial;
 mod vsi;
@@ -92,6 +93,10 @@ pub struct VideoRef {
     /// Clip bounds in seconds given by the dataset (MMSI-Video `start`/`end`).
     pub start_sec: Option<f64>,
     pub end_sec: Option<f64>,
+    /// Absolute indices of the shipped `frames` (SynthSpatial); 0..n when absent.
+    pub frame_indices: Option<Vec<u64>>,
+    /// Native frame count of the video the shipped frames were sampled from.
+    pub total_frames: Option<u64>,
 }
 
 /// One benchmark question, ready for the agent and the scorer.
@@ -371,7 +376,10 @@ impl DatasetSpec {
             other => other,
         })?;
         for s in samples.iter_mut().flatten() {
-            s.instruction = assemble_instruction(&s.question, self.prompt, &s.choices);
+            // A loader whose dataset ships the exact instruction (SynthSpatial) sets it itself.
+            if s.instruction.is_empty() {
+                s.instruction = assemble_instruction(&s.question, self.prompt, &s.choices);
+            }
         }
         if opts.media {
             for s in samples.iter_mut() {
@@ -411,7 +419,7 @@ const MCQ_PROMPT: &str = "Answer with the letter of the correct option.";
 const MIXED_PROMPT: &str = "If the question has options, answer with the letter of the correct option. \
 Otherwise answer with a single number only, without units.";
 
-static REGISTRY: [DatasetSpec; 21] = [
+static REGISTRY: [DatasetSpec; 22] = [
     DatasetSpec {
         key: "erqa",
         data_dir: "ERQA",
@@ -638,6 +646,16 @@ question, a single number for a numeric one, yes or no for a yes/no question.",
         frames: DEFAULT_FRAMES,
         prompt: MIXED_PROMPT,
         load: vsi::load_vsi_original,
+    },
+    DatasetSpec {
+        key: "synth",
+        data_dir: "",
+        hf_repo: "",
+        layout: "samples.jsonl\nsamples/<id>/{sample.json,truth.json,frame_<index>.png} (spatialclaw synth generate)",
+        required: &["samples.jsonl"],
+        frames: DEFAULT_FRAMES,
+        prompt: "",
+        load: synth::load_synth,
     },
 ];
 

@@ -1,33 +1,15 @@
-//! The scripted reference policy: a stand-in for a VLM that answers SynthSpatial questions by
-//! writing cells against the public tool API only.
-//!
-//! It is stateless: every call re-reads the chat history, recognises its own earlier turns by
-//! their Purpose line (which survives the agent's error condensation), looks at the latest
-//! kernel feedback, and writes the next turn. It never sees ground truth.
+//! The closest-distance family (the walking-skeleton demo's question): locate both objects,
+//! then measure the gap between their point sets with a KD-tree, with its own recovery path
+//! for failed segmentation (shorter prompts, lower thresholds).
 
-use serde_json::Value;
-use thiserror::Error;
-
+use super::PolicyError;
 use crate::question::parse_closest_distance;
+use serde_json::Value;
 
 /// Longest label the policy will put into a cell.
 const MAX_LABEL_CHARS: usize = 80;
 /// After this many assistant turns the policy stops trying and answers.
 const MAX_TURNS: usize = 8;
-
-/// Why the policy cannot answer a chat request.
-#[derive(Debug, Error, PartialEq, Eq)]
-pub enum PolicyError {
-    #[error("message {index} is not a chat message object with a string \"role\"")]
-    MalformedMessage { index: usize },
-    #[error(
-        "no supported question found in the user messages; the scripted policy answers only \
-         \"What is the closest distance in metres between the <A> and the <B>?\""
-    )]
-    UnsupportedQuestion,
-    #[error("object label {0:?} is empty, too long or contains a line break")]
-    InvalidLabel(String),
-}
 
 /// The policy's steps, in the order they are normally taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +67,7 @@ impl Stage {
 /// User content may be a string or a list of parts (`{"type": "text", "text": ...}`, image
 /// parts are ignored). The reply uses the agent's markdown format: **Purpose**,
 /// **Reasoning**, **Next Goal**, **Code** with a python fence.
-pub fn respond(messages: &[Value]) -> Result<String, PolicyError> {
+pub(super) fn respond(messages: &[Value]) -> Result<String, PolicyError> {
     let mut turns: Vec<Option<Stage>> = Vec::new();
     let mut question = None;
     let mut feedback = String::new();
@@ -122,7 +104,7 @@ pub fn respond(messages: &[Value]) -> Result<String, PolicyError> {
     Ok(write_turn(stage, &a, &b))
 }
 
-fn content_text(m: &Value) -> String {
+pub(super) fn content_text(m: &Value) -> String {
     match m.get("content") {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Array(parts)) => parts
@@ -136,7 +118,7 @@ fn content_text(m: &Value) -> String {
 }
 
 /// Text of a bold markdown section up to the end of its line.
-fn section<'t>(text: &'t str, header: &str) -> Option<&'t str> {
+pub(super) fn section<'t>(text: &'t str, header: &str) -> Option<&'t str> {
     let start = text.find(header)? + header.len();
     let rest = text[start..].trim_start_matches([':', ' ', '\t']);
     Some(rest.lines().next().unwrap_or("").trim())
@@ -190,7 +172,7 @@ fn short_prompt(label: &str) -> &str {
 
 /// A Python string literal for arbitrary text. Backticks and asterisks are escaped too, so a
 /// label can never close the code fence or fake a section header of the reply.
-fn py_str(s: &str) -> String {
+pub(super) fn py_str(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {
@@ -210,7 +192,7 @@ fn py_str(s: &str) -> String {
 }
 
 /// A label for prose lines: markdown-active characters become spaces.
-fn prose(s: &str) -> String {
+pub(super) fn prose(s: &str) -> String {
     let cleaned: String = s
         .chars()
         .map(|c| {
@@ -224,7 +206,7 @@ fn prose(s: &str) -> String {
     cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn format_turn(purpose: &str, reasoning: &str, next_goal: &str, code: &str) -> String {
+pub(super) fn format_turn(purpose: &str, reasoning: &str, next_goal: &str, code: &str) -> String {
     format!(
         "**Purpose**: {purpose}\n**Reasoning**: {reasoning}\n**Next Goal**: {next_goal}\n**Code**:\n```python\n{}\n```",
         code.trim_end()
