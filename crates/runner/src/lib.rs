@@ -194,12 +194,18 @@ pub async fn run(
                         .get("completion_tokens")
                         .and_then(Value::as_u64)
                         .unwrap_or(0);
-                shared
-                    .store
-                    .lock()
-                    .unwrap()
-                    .append(p)
-                    .map(|_| (score, tokens))
+                let dir = shared.out.join("sessions").join(safe_name(&p.sample_id));
+                shared.store.lock().unwrap().append(p.clone())?;
+                // After the record is safe: the page shows its verdict. A report that cannot be
+                // written is reported, never a reason to lose the sample.
+                if dir.is_dir()
+                    && let Err(e) =
+                        spatialclaw_report::write_session_report(&dir, &p.sample_id, Some(&p))
+                {
+                    let msg = format!("{}: session report: {e}", dir.display());
+                    shared.progress.lock().unwrap().message(&msg);
+                }
+                Ok((score, tokens))
             });
             match stored {
                 Ok((score, tokens)) => shared
@@ -326,8 +332,8 @@ async fn run_one(shared: &Shared, item: LoadedSample) -> Result<Prediction, Stor
     let limit = Duration::from_secs_f64(shared.config.sample_timeout_sec.max(1.0));
     let outcome = tokio::time::timeout(limit, attempt(shared, &sample)).await;
     let mut record = match outcome {
-        Ok(Ok((trajectory, record))) => {
-            write_session_files(shared, &sample, &trajectory);
+        Ok(Ok((trajectory, record, key_frames))) => {
+            write_session_files(shared, &sample, &trajectory, &key_frames);
             record
         }
         Ok(Err((kind, reason))) => {
@@ -356,10 +362,9 @@ async fn run_one(shared: &Shared, item: LoadedSample) -> Result<Prediction, Stor
     Ok(record)
 }
 
-async fn attempt(
-    shared: &Shared,
-    sample: &Sample,
-) -> Result<(Trajectory, Prediction), (FailureKind, String)> {
+type Attempt = (Trajectory, Prediction, Vec<spatialclaw_agent::KeyFrame>);
+
+async fn attempt(shared: &Shared, sample: &Sample) -> Result<Attempt, (FailureKind, String)> {
     if let Some(synthetic) = &shared.ctx.synthetic {
         register_synth_frames(synthetic, sample).map_err(|r| (FailureKind::Perception, r))?;
     }
@@ -431,7 +436,7 @@ async fn attempt(
     record
         .extra
         .insert("tool_calls".into(), json!(trajectory.tool_calls));
-    Ok((trajectory, record))
+    Ok((trajectory, record, prepared.task.key_frames))
 }
 
 /// Re-render a SynthSpatial sample's frames (exact depth and instance ids) for the synthetic
@@ -452,10 +457,25 @@ fn register_synth_frames(backend: &SyntheticBackend, sample: &Sample) -> Result<
 
 /// Per-sample files: the full trajectory and a line-per-step trace. Best effort: a failed
 /// write is reported but never loses the prediction itself.
-fn write_session_files(shared: &Shared, sample: &Sample, trajectory: &Trajectory) {
+fn write_session_files(
+    shared: &Shared,
+    sample: &Sample,
+    trajectory: &Trajectory,
+    key_frames: &[spatialclaw_agent::KeyFrame],
+) {
     let dir = shared.out.join("sessions").join(safe_name(&sample.id));
     let result = (|| -> std::io::Result<()> {
-        std::fs::create_dir_all(&dir)?;
+        std::fs::create_dir_all(dir.join("inputs"))?;
+        // The key frames the model saw, for the report's header.
+        for (k, f) in key_frames.iter().enumerate() {
+            let ext = if f.image.mime().as_str().ends_with("png") {
+                "png"
+            } else {
+                "jpg"
+            };
+            let name = format!("key_{k:02}_frame_{}.{ext}", f.frame_index);
+            std::fs::write(dir.join("inputs").join(name), f.image.bytes())?;
+        }
         std::fs::write(dir.join("trajectory.json"), serde_json::to_vec(trajectory)?)?;
         let mut trace = Vec::new();
         let slim = trajectory.without_images();

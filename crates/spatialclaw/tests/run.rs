@@ -123,6 +123,25 @@ fn a_run_scores_every_sample_and_records_failures() {
         out.join("sessions/Dynamic_Reasoning_Motion_0/trace.jsonl")
             .is_file()
     );
+    let session = out.join("sessions/Dynamic_Reasoning_Motion_0");
+    let page = std::fs::read_to_string(session.join("session_report.html")).unwrap();
+    assert!(page.contains("Question 0: which way?") && page.contains("ReturnAnswer"));
+    // The dashboard over this real run directory.
+    let report = Command::new(env!("CARGO_BIN_EXE_spatialclaw"))
+        .arg("report")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let index = std::fs::read_to_string(out.join("dashboard/index.html")).unwrap();
+    assert!(
+        index.contains("omnispatial"),
+        "the dashboard names the benchmark"
+    );
 
     // Running again into the same directory without --resume is refused, with a hint.
     let again = run_cmd(root.path(), &cfg, &out, &[]).output().unwrap();
