@@ -77,7 +77,7 @@ fn main() -> ExitCode {
             Command::Ask(args) => ask::run(args).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Exec(args) => exec::run(args).await,
-            Command::Synth(args) => synth_cmd::run(args),
+            Command::Synth(args) => synth_cmd::run(args).await,
             Command::Bench(args) => bench::run(args).await,
             Command::Doctor(args) => doctor::run(args).await,
             Command::Perception(args) => perception_cmd::run(args).await,

@@ -322,3 +322,55 @@ fn synth_runs_like_any_benchmark_with_exact_perception() {
         "the scripted policy with exact perception: {summary}"
     );
 }
+
+#[test]
+fn synth_curve_reports_accuracy_per_family_and_noise_strength() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("synth");
+    let generated = Command::new(env!("CARGO_BIN_EXE_spatialclaw"))
+        .args([
+            "synth",
+            "generate",
+            "--seed",
+            "5",
+            "--count",
+            "3",
+            "--kinds",
+            "single_image",
+            "--out",
+        ])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_spatialclaw"))
+        .args([
+            "synth",
+            "curve",
+            "--strengths",
+            "0,3",
+            "--json",
+            "--data-root",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(root.path().join("curve"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let overall: Vec<f64> = v["overall"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert_eq!(overall.len(), 2);
+    assert!(overall[0] >= 0.9, "exact perception: {v}");
+    assert!(overall[1] <= overall[0], "heavy noise does not help: {v}");
+    assert!(!v["families"].as_object().unwrap().is_empty());
+}
