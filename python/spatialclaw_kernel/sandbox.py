@@ -520,23 +520,28 @@ def _install_audit_hook(read_roots, scratch, policy):
 
     def from_runtime():
         """True when the nearest frame that is not library plumbing (socket.py, os.py, ...)
-        belongs to the runtime package: agent code calling the same library is refused."""
+        belongs to the runtime package: agent code calling the same library is refused.
+
+        The whole stack is checked, not just up to the first runtime frame: agent code that
+        calls a runtime helper (`sys.modules['spatialclaw_kernel.session']._kill(pid)`) has its
+        own frame further out, and must not borrow the runtime's trust."""
         # Referenced here so the closure keeps the code objects alive: their ids are never
         # reused by an object agent code creates.
         if not runtime_codes:
             return False
         f = _getframe(1)
+        seen_runtime = False
         while f is not None:
             name = f.f_code.co_filename
             if _type(name) is not _str:
                 return False
             if name != here:
                 if _id(f.f_code) in runtime_code_ids:
-                    return True
-                if not name.startswith(lib_prefixes):
+                    seen_runtime = True
+                elif not name.startswith(lib_prefixes):
                     return False
             f = f.f_back
-        return False
+        return seen_runtime
 
     # -- paths ----------------------------------------------------------------------------
     def as_text(path):
@@ -697,6 +702,33 @@ def _install_audit_hook(read_roots, scratch, policy):
         if not from_library():
             deny(*no_dyn)
 
+    # Library helpers whose whole job is to hand a frame to their caller: called straight from
+    # agent code they are a frame walk by proxy (inspect.stack()[1].frame.f_locals reaches the
+    # runtime's objects), so they get the same answer as sys._getframe from agent code.
+    frame_helpers = frozenset({("inspect.py", "stack"), ("inspect.py", "currentframe"),
+                               ("inspect.py", "getouterframes"), ("__init__.py", "<lambda>")})
+
+    def on_getframe(args):
+        if not from_library():
+            deny(*no_intro)
+        f = _getframe(1)
+        while f is not None and f.f_code.co_filename == here:
+            f = f.f_back
+        if f is None:
+            return
+        name = f.f_code.co_filename
+        if _type(name) is not _str:
+            deny(*no_intro)
+        base = name.rpartition("/")[2]
+        if (base, f.f_code.co_name) not in frame_helpers:
+            return
+        if base == "__init__.py" and not name.endswith("/logging/__init__.py"):
+            return
+        outer = f.f_back
+        outer_name = outer.f_code.co_filename if outer is not None else ""
+        if not (_type(outer_name) is _str and outer_name.startswith(lib_prefixes)):
+            deny(*no_intro)
+
     def on_socket_new(args):
         # The runtime reconnects to the host over a Unix socket when a snapshot resumes.
         family = args[1] if _len(args) > 1 else None
@@ -738,7 +770,7 @@ def _install_audit_hook(read_roots, scratch, policy):
         "function.__new__": agent_only(*no_dyn),
         "marshal.loads": agent_only(*no_dyn),
         "marshal.load": agent_only(*no_dyn),
-        "sys._getframe": agent_only(*no_intro),
+        "sys._getframe": on_getframe,
         "object.__getattr__": agent_only(*no_intro),
         "object.__setattr__": on_setattr,
         "object.__delattr__": on_setattr,

@@ -88,7 +88,7 @@ pub fn key_frame_indices(n: usize, k: usize) -> Vec<usize> {
         return vec![(n - 1) / 2];
     }
     let mut out: Vec<usize> = (0..k)
-        .map(|i| ((i * (n - 1)) as f64 / (k - 1) as f64).round() as usize)
+        .map(|i| ((i * (n - 1)) as f64 / (k - 1) as f64).round_ties_even() as usize)
         .collect();
     out.dedup();
     out
@@ -114,6 +114,8 @@ mod tests {
         assert_eq!(key_frame_indices(10, 4), vec![0, 3, 6, 9]);
         assert_eq!(key_frame_indices(3, 32), vec![0, 1, 2]);
         assert_eq!(key_frame_indices(9, 1), vec![4]);
+        // Python's round(): halves go to the even neighbour (2.5 -> 2), as in the original.
+        assert_eq!(key_frame_indices(6, 3), vec![0, 2, 5]);
         assert!(key_frame_indices(5, 0).is_empty());
         assert_eq!(key_frame_indices(100, 32).len(), 32);
     }

@@ -10,6 +10,7 @@ pub mod pool;
 pub mod protocol;
 pub mod provision;
 pub mod sandbox;
+pub mod security;
 pub mod session;
 
 pub use outcome::{

@@ -23,6 +23,19 @@ enum BenchWhat {
     Synth(SynthArgs),
     /// Perception cache: hit latency of a 32-frame reconstruction, backend calls with and without it.
     Perception(PerceptionBenchArgs),
+    /// The adversarial corpus: tried / blocked-by-lint / blocked-by-runtime / blocked-by-OS /
+    /// escaped, with every escaped cell listed (exit code 1 when any escaped).
+    Security(SecurityArgs),
+}
+
+#[derive(Args)]
+struct SecurityArgs {
+    /// The corpus directory (one `.py` file per cell, in folders by technique).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../kernel/security"))]
+    corpus: std::path::PathBuf,
+    /// Print one JSON object (totals and every cell) instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -57,6 +70,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         BenchWhat::Kernel(a) => kernel(a).await,
         BenchWhat::Synth(a) => synth(a),
         BenchWhat::Perception(a) => perception(a).await,
+        BenchWhat::Security(a) => security(a).await,
     }
 }
 
@@ -169,6 +183,32 @@ async fn kernel(a: KernelArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn security(a: SecurityArgs) -> anyhow::Result<ExitCode> {
+    let env = ensure_python_env(|m| eprintln!("{m}"))?;
+    eprintln!(
+        "running the adversarial corpus at {}...",
+        a.corpus.display()
+    );
+    let report = spatialclaw_kernel::security::run_corpus(&env, &a.corpus)
+        .await
+        .context("running the security corpus")?;
+    if a.json {
+        println!("{}", report.to_json());
+    } else {
+        println!(
+            "Security corpus: each cell goes to the lint, then runs in a real session with the lint \
+             bypassed ('lint bypassed' column)."
+        );
+        println!();
+        print!("{}", report.render());
+    }
+    Ok(if report.escaped().is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn synth(a: SynthArgs) -> anyhow::Result<ExitCode> {

@@ -1,0 +1,4 @@
+# technique: matplotlib.os re-export
+# expected: lint, runtime, os
+import matplotlib
+matplotlib.os.system('touch {CANARY_DIR}/mplos')

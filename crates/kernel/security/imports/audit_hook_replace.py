@@ -1,0 +1,5 @@
+# technique: add a second audit hook / clear hooks
+# expected: lint, runtime
+import sys
+sys.addaudithook(lambda *a: None)
+print('ESCAPED', open('{CANARY}').read())

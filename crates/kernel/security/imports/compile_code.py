@@ -1,0 +1,5 @@
+# technique: compile + FunctionType
+# expected: lint, runtime
+import types
+c = compile("print('ESCAPED')", 'x', 'exec')
+types.FunctionType(c, {})()

@@ -1,0 +1,3 @@
+# technique: eval of a string
+# expected: lint, runtime
+eval("print('ESCAPED')")

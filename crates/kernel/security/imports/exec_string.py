@@ -1,0 +1,3 @@
+# technique: exec of a string
+# expected: lint, runtime
+exec("print('ESCAPED')")

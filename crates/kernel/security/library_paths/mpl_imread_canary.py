@@ -1,0 +1,3 @@
+# technique: plt.imread on the canary
+# expected: runtime, os
+print('ESCAPED', plt.imread('{CANARY}'))

@@ -1,0 +1,4 @@
+# technique: webbrowser.open launches a browser process
+# expected: lint, runtime
+import webbrowser
+webbrowser.open('file://{CANARY}')

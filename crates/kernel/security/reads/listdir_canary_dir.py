@@ -1,0 +1,4 @@
+# technique: os.listdir of the canary dir
+# expected: runtime, os
+import os
+print('ESCAPED', os.listdir('{CANARY_DIR}'))

@@ -1,0 +1,3 @@
+# technique: a 20 GB bytearray
+# expected: os (RLIMIT_AS)
+b = bytearray(20 * 2**30)

@@ -1,0 +1,5 @@
+# technique: stderr flood
+# expected: host (bounded capture)
+import sys
+for _ in range(256):
+    sys.stderr.write('e' * (1 << 20))

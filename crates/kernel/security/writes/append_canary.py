@@ -1,0 +1,3 @@
+# technique: append to the canary
+# expected: runtime, os
+open('{CANARY}', 'a').write('pwned')

@@ -1,0 +1,4 @@
+# technique: os.makedirs outside scratch
+# expected: runtime, os
+import os
+os.makedirs('{CANARY_DIR}/dir/sub')

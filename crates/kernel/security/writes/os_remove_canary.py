@@ -1,0 +1,4 @@
+# technique: os.remove the canary
+# expected: runtime, os
+import os
+os.remove('{CANARY}')
