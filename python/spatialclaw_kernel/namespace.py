@@ -40,6 +40,9 @@ def prewarm():
     """Work every session would repeat, done once in the zygote: the generated tool docs."""
     for video in (False, True):
         cached_tool_docs(video, (), ())
+    from . import sandbox
+
+    sandbox.prewarm()
 
 
 @functools.lru_cache(maxsize=16)
