@@ -303,4 +303,9 @@ def run_forked_session(msg):
     # replaced, without a blocking waitpid between cells.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     session.init(msg)
-    session.serve()
+    try:
+        session.serve()
+    finally:
+        # The session is over: its standby snapshot must not outlive it.
+        if session.snapshot_pid:
+            _kill(session.snapshot_pid)

@@ -54,8 +54,16 @@ class Zygote:
                 return
             if pid == 0:
                 return
-            self.groups.discard(pid)
             self.send({"type": "exited", "pid": pid, "status": _status(raw)})
+            # A group outlives its leader: a resumed snapshot and its own snapshot keep the
+            # session's group. Forget the group only when nobody is left in it.
+            for pgid in list(self.groups):
+                try:
+                    os.killpg(pgid, 0)
+                except ProcessLookupError:
+                    self.groups.discard(pgid)
+                except PermissionError:
+                    pass
 
     def fork_session(self, msg):
         # SIGUSR1 resumes a snapshot; it must be blocked before any snapshot can exist.

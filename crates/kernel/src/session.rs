@@ -162,6 +162,9 @@ pub struct KernelSession {
     options: SessionOptions,
     scratch: tempfile::TempDir,
     conn: Connection,
+    /// Process group of the session: the forked process, every snapshot of it, and a snapshot
+    /// resumed in its place all stay in the group the first process created.
+    group: u32,
     /// The latest snapshot, kept current by the reader task.
     snapshot: Arc<Mutex<Option<Snapshot>>>,
     next_id: u64,
@@ -224,6 +227,7 @@ impl KernelSession {
             ),
         );
         let (token, stream, pid) = pool.fork_session(init.clone()).await?;
+        let group = pid;
         let snapshot = Arc::new(Mutex::new(None));
         let mut conn = connect(stream, pid, snapshot.clone());
         let ready = await_ready(&mut conn, pool, "the session").await?;
@@ -234,6 +238,7 @@ impl KernelSession {
             options,
             scratch,
             conn,
+            group,
             snapshot,
             next_id: 0,
             ready,
@@ -438,8 +443,12 @@ impl KernelSession {
                 outcome.cells_lost_before = self.next_id.saturating_sub(snap.exec_id + 1);
             }
             None => {
+                // Whatever is left of the old group (nothing should be) goes with it.
+                // SAFETY: kill(2) on the process group this session created.
+                unsafe { libc::kill(-(self.group as i32), libc::SIGKILL) };
                 let (token, stream, pid) = self.pool.fork_session(self.init.clone()).await?;
                 self.token = token;
+                self.group = pid;
                 let mut conn = connect(stream, pid, self.snapshot.clone());
                 self.ready = await_ready(&mut conn, &self.pool, "the restarted session").await?;
                 self.conn = conn;
@@ -474,7 +483,7 @@ impl Drop for KernelSession {
         // The session and its snapshot share a process group of their own.
         // SAFETY: kill(2) on that group; harmless if it already exited.
         unsafe {
-            libc::kill(-(self.conn.pid as i32), libc::SIGKILL);
+            libc::kill(-(self.group as i32), libc::SIGKILL);
             if let Some(snap) = self.snapshot.lock().map(|s| *s).unwrap_or(None) {
                 libc::kill(snap.pid as i32, libc::SIGKILL);
             }

@@ -410,3 +410,53 @@ async fn killing_an_idle_session_is_noticed_at_the_next_cell() {
     let again = s.exec("print(kept * 2)", LIMIT, &NoHost).await.unwrap();
     assert_eq!(again.stdout.trim(), "10");
 }
+
+/// Processes whose process group is `pgid` (the session and its snapshots).
+fn group_members(pgid: u32) -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| {
+                    s.rsplit_once(')')
+                        .map(|(_, rest)| rest.split_whitespace().nth(2).map(str::to_owned))
+                })
+                .flatten()
+                .is_some_and(|g| g == pgid.to_string())
+        })
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_process_outlives_a_session_even_after_a_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = start(dir.path()).await;
+    let group = s.pid().unwrap();
+    s.exec("x = 1", LIMIT, &NoHost).await.unwrap();
+    assert!(s.wait_for_snapshot(Duration::from_secs(10)).await);
+    s.kill();
+    let out = s.exec("y = x + 1", LIMIT, &NoHost).await.unwrap();
+    assert!(out.restored_from_snapshot, "resumed from the snapshot");
+    // The resumed process forks a new standby right away; both stay in the session's group.
+    let mut members = 0;
+    for _ in 0..100 {
+        members = group_members(group);
+        if members >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        members >= 2,
+        "resumed process and its snapshot stay in the session's group"
+    );
+    drop(s);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        group_members(group),
+        0,
+        "dropping the session ends every process it had"
+    );
+}
