@@ -17,8 +17,7 @@ use spatialclaw_agent::{
 use spatialclaw_kernel::{
     InputFrame, KernelSession, SessionInputs, SessionOptions, ensure_python_env,
 };
-use spatialclaw_llm::local_server::LocalServer;
-use spatialclaw_llm::{ClientConfig, ImagePart, LlmClient};
+use spatialclaw_llm::ImagePart;
 use spatialclaw_perception::SyntheticBackend;
 
 #[derive(Args)]
@@ -68,15 +67,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let backend = Arc::new(SyntheticBackend::new());
     backend.register(&sample.scene, &sample.frame);
 
-    let server = LocalServer::start(|request: &serde_json::Value| {
-        let messages = request
-            .get("messages")
-            .and_then(|m| m.as_array())
-            .ok_or("request has no messages")?;
-        spatialclaw_synth::respond(messages).map_err(|e| e.to_string())
-    })
-    .context("starting the scripted model server on 127.0.0.1")?;
-    let llm = LlmClient::new(ClientConfig::for_urls("scripted", [server.base_url()]))?;
+    // The scripted policy behind a real OpenAI-format server on 127.0.0.1, shared with `run`.
+    let model = spatialclaw_runner::Model::open(&spatialclaw_runner::ModelSpec::Scripted)
+        .map_err(anyhow::Error::msg)?;
+    let llm = model.client.clone();
 
     let inputs = SessionInputs {
         frames: vec![InputFrame {
