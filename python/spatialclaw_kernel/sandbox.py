@@ -134,6 +134,19 @@ def _real(path):
     return os.path.realpath(os.fspath(path))
 
 
+# Resolved forms of the installation's own paths (sys.prefix, sys.path entries), filled by
+# `prewarm()` in the zygote. A session starts a few milliseconds sooner when it does not
+# resolve them again, component by component, with one lstat each. Paths the host names
+# (scratch, inputs) are always resolved afresh.
+_INSTALL_REAL = {}
+
+
+def _real_install(path):
+    path = os.fspath(path)
+    found = _INSTALL_REAL.get(path)
+    return found if found is not None else _real(path)
+
+
 def _read_roots(policy, scratch):
     """Everything the session may read: the interpreter and its libraries, the runtime, the
     inputs the host named, and the few system paths libraries touch lazily."""
@@ -151,7 +164,7 @@ def _read_roots(policy, scratch):
     for c in candidates:
         if not c or not os.path.exists(c):
             continue
-        r = _real(c)
+        r = _real_install(c)
         if r == scratch or r == "/" or r in roots:
             continue  # never "/" by accident: that would make the whole layer a no-op
         roots.append(r)
@@ -169,14 +182,14 @@ def _trim_sys_path():
     puts the start directory first on sys.path (the zygote's home; for a plain session,
     scratch): agent code could write a module there and import it."""
     here = os.path.dirname(os.path.abspath(__file__))
-    keep_under = {_real(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
-    keep_exact = {_real(os.path.dirname(here))}
-    keep_exact.update(_real(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)
+    keep_under = {_real_install(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    keep_exact = {_real_install(os.path.dirname(here))}
+    keep_exact.update(_real_install(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)
     kept = []
     for p in sys.path:
         if not p:
             continue
-        r = _real(p)
+        r = _real_install(p)
         if r in keep_exact or any(r == k or r.startswith(k + "/") for k in keep_under):
             kept.append(p)
     sys.path[:] = kept
@@ -288,7 +301,7 @@ def _apply_landlock(read_roots, scratch):
     """-> (fs report, net report, ABI or None)."""
     import ctypes
 
-    libc = ctypes.CDLL(None, use_errno=True)
+    libc = _libc()
     syscall = libc.syscall
     syscall.restype = ctypes.c_long
 
@@ -453,17 +466,48 @@ def _runtime_modules(root):
 
 
 def runtime_code_objects(runtime_dir):
-    """Memoised `_runtime_code_objects`; `prewarm()` fills it in the zygote."""
-    names = frozenset(n for n in sys.modules if n == _PACKAGE or n.startswith(_PACKAGE + "."))
-    key = (runtime_dir, names)
-    if key not in _CODE_CACHE:
-        _CODE_CACHE[key] = _runtime_code_objects(runtime_dir)
-    return _CODE_CACHE[key]
+    """-> (code objects, frozenset of their ids): memoised `_runtime_code_objects`, which
+    `prewarm()` fills in the zygote. Keyed by the directory alone: walking `sys.modules` in
+    every session to notice newly imported runtime modules cost milliseconds of copy-on-write
+    page faults, and a runtime module first imported after the zygote started only loses the
+    privileges (it cannot fork snapshots), which is the safe side. `namespace.preimport`
+    imports every module that needs them."""
+    found = _CODE_CACHE.get(runtime_dir)
+    if found is None:
+        codes = _runtime_code_objects(runtime_dir)
+        found = _CODE_CACHE[runtime_dir] = (codes, frozenset(id(c) for c in codes))
+    return found
+
+
+_LIBC = []
+
+
+def _libc():
+    """The C library through ctypes, loaded once (in the zygote when prewarmed)."""
+    if not _LIBC:
+        import ctypes
+
+        _LIBC.append(ctypes.CDLL(None, use_errno=True))
+    return _LIBC[0]
 
 
 def prewarm():
-    """Collect the runtime's code objects once, before sessions are forked."""
-    runtime_code_objects(os.path.dirname(os.path.abspath(__file__)))
+    """Work every session would repeat, done once before sessions are forked: the runtime's
+    code objects, the C library handle, the `resource` module and the resolved forms of the
+    installation's paths."""
+    import resource  # noqa: F401
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    runtime_code_objects(here)
+    _libc()
+    install_paths = [
+        sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+        os.path.dirname(here), *sys.path, os.environ.get("MPLCONFIGDIR"), *_SYSTEM_READ_ROOTS,
+        *os.environ.get("PYTHONPATH", "").split(os.pathsep),
+    ]
+    for p in install_paths:
+        if p and os.path.isabs(p):
+            _INSTALL_REAL[p] = _real(p)
 
 
 
@@ -518,19 +562,21 @@ def _install_audit_hook(read_roots, scratch, policy):
     lib = set()
     for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, runtime_dir,
               *(q for q in sys.path if q and os.path.isabs(q))):
-        for form in (os.path.abspath(p), _real(p)):
+        for form in (os.path.abspath(p), _real_install(p)):
             if form not in ("/", scratch) and not form.startswith(scratch + "/"):
                 lib.add(form.rstrip("/") + "/")
     lib_prefixes = _tuple(sorted(lib)) + ("<frozen ",)
     # The runtime's own code, by identity: only these code objects may fork snapshots, kill
     # the previous one and reconnect to the host. A file name can be forged (code compiled by
     # a library helper under any name); the identity of a code object cannot.
-    runtime_codes = runtime_code_objects(runtime_dir)
-    runtime_code_ids = frozenset(id(c) for c in runtime_codes)
+    runtime_codes, runtime_code_ids = runtime_code_objects(runtime_dir)
     _id = id
     blocked_imports = _BLOCKED_IMPORTS
 
     def deny(what, instead):
+        # Naming `runtime_codes` here keeps the code objects alive in this closure's cell, so
+        # no id in `runtime_code_ids` can be reused, whatever agent code does to the cache.
+        runtime_codes  # noqa: B018 - a reference, not a check
         raise _Perm(f"sandbox: {what} is not allowed in the SpatialClaw kernel. {instead}")
 
     # -- who raised the event -----------------------------------------------------------

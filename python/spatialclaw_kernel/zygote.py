@@ -42,6 +42,10 @@ class Zygote:
         self.control_in = control_in
         self.control_out = control_out
         self.groups = set()  # process groups of live sessions (session + its snapshot)
+        # A session forked ahead of need, waiting on a pipe for its orders: (pid, write fd).
+        # Handing it a request skips the fork (milliseconds of page-table copying) on the path
+        # the host waits on; the next spare is forked after the reply, while the host works.
+        self.spare = None
 
     def send(self, header):
         write_message(self.control_out, header)
@@ -54,6 +58,9 @@ class Zygote:
                 return
             if pid == 0:
                 return
+            if self.spare is not None and pid == self.spare[0]:
+                os.close(self.spare[1])
+                self.spare = None
             self.send({"type": "exited", "pid": pid, "status": _status(raw)})
             # A group outlives its leader: a resumed snapshot and its own snapshot keep the
             # session's group. Forget the group only when nobody is left in it.
@@ -66,20 +73,54 @@ class Zygote:
                     pass
 
     def fork_session(self, msg):
-        # SIGUSR1 resumes a snapshot; it must be blocked before any snapshot can exist.
+        pid = self._hand_to_spare(msg)
+        if pid is None:
+            pid = os.fork()
+            if pid == 0:
+                self._child(msg)  # never returns
+            self.groups.add(pid)
+        self.send({"type": "forked", "token": msg["token"], "pid": pid})
+        self.fork_spare()
+
+    def fork_spare(self):
+        if self.spare is not None:
+            return
+        orders_r, orders_w = os.pipe()
         pid = os.fork()
         if pid == 0:
-            self._child(msg)  # never returns
+            os.close(orders_w)
+            self._child(None, orders_r)  # never returns
+        os.close(orders_r)
         self.groups.add(pid)
-        self.send({"type": "forked", "token": msg["token"], "pid": pid})
+        self.spare = (pid, orders_w)
 
-    def _child(self, msg):
+    def _hand_to_spare(self, msg):
+        """-> the spare's pid once it has the request, or None (no spare, or it died)."""
+        if self.spare is None:
+            return None
+        pid, orders_w = self.spare
+        self.spare = None
+        try:
+            with os.fdopen(orders_w, "wb") as orders:
+                write_message(orders, msg)
+        except OSError:  # it died meanwhile (EPIPE); fork a session the usual way
+            return None
+        return pid
+
+    def _child(self, msg, orders_fd=None):
         code = 0
         try:
             os.setpgid(0, 0)  # own group: terminal Ctrl-C stays with the host; kill(-pgid) cleans up
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             self.control_in.close()
             self.control_out.close()
+            if orders_fd is not None:
+                # A spare: wait for the request; end quietly if the zygote goes first.
+                with os.fdopen(orders_fd, "rb") as orders:
+                    try:
+                        msg, _ = read_message(orders)
+                    except EOFError:
+                        os._exit(0)
             # Objects stay frozen: collecting them would touch (and so copy) the whole heap.
             from .session import run_forked_session
 
@@ -151,6 +192,7 @@ def main():
         "runtime_version": RUNTIME_VERSION,
         "subreaper": subreaper,
     })
+    zygote.fork_spare()
     zygote.serve()
 
 

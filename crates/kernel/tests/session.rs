@@ -460,3 +460,66 @@ async fn no_process_outlives_a_session_even_after_a_resume() {
         "dropping the session ends every process it had"
     );
 }
+
+/// Children of `pid`, from /proc (the zygote's sessions and its spare).
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid ...": comm may hold spaces, so split after the last ')'.
+        let after = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
+        if after.split_whitespace().nth(1) == Some(pid.to_string().as_str()) {
+            out.push(child);
+        }
+    }
+    out
+}
+
+async fn wait_for_child(zygote: u32, except: &[u32]) -> u32 {
+    for _ in 0..1000 {
+        if let Some(p) = children_of(zygote)
+            .into_iter()
+            .find(|p| !except.contains(p))
+        {
+            return p;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the zygote forked no spare session");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_come_from_a_spare_and_a_dead_spare_is_never_handed_out() {
+    let env = ensure_python_env(|m| eprintln!("{m}")).expect("python environment");
+    let pool = spatialclaw_kernel::KernelPool::new(&env).expect("pool");
+    let dir = tempfile::tempdir().unwrap();
+    let start = || KernelSession::start_in(&pool, inputs(dir.path()), SessionOptions::default());
+
+    // The first session starts the zygote, which then keeps a spare forked ahead of need;
+    // the next session is that very process.
+    let first = start().await.expect("first session");
+    let zygote = pool.zygote_pid().expect("zygote pid");
+    let first_pid = first.pid().expect("pid");
+    let spare = wait_for_child(zygote, &[first_pid]).await;
+    let second = start().await.expect("second session");
+    assert_eq!(second.pid(), Some(spare));
+
+    // The next spare dies before it is used: the next session must still start and work.
+    let dead = wait_for_child(zygote, &[first_pid, spare]).await;
+    // SAFETY: kill(2) with a pid just read from /proc; no memory is involved.
+    unsafe { libc::kill(dead as i32, libc::SIGKILL) };
+    let mut third = start()
+        .await
+        .expect("a session starts although the spare was killed");
+    assert_ne!(third.pid(), Some(dead));
+    let out = third.exec("print(6 * 7)", LIMIT, &NoHost).await.unwrap();
+    assert_eq!(out.stdout, "42\n");
+    for s in [first, second, third] {
+        s.shutdown().await;
+    }
+}

@@ -176,7 +176,7 @@ async fn kernel(a: KernelArgs) -> anyhow::Result<ExitCode> {
     println!("targets: ready p50 <= 10 ms, step p50 <= 1 ms, 64 sessions <= 2048 MB PSS");
     if let Some((kb, procs)) = memory {
         println!(
-            "memory: {} concurrent sessions (with snapshots, {} processes incl. the zygote): {:.0} MB PSS in total",
+            "memory: {} concurrent sessions (with snapshots, {} processes incl. the zygote and its spare): {:.0} MB PSS in total",
             a.memory_sessions,
             procs,
             kb as f64 / 1024.0

@@ -205,11 +205,37 @@ pub async fn bench_memory(
     }
     tokio::time::sleep(Duration::from_millis(300)).await; // let the last snapshots settle
     let mut pids: Vec<u32> = sessions.iter().flat_map(|s| s.process_ids()).collect();
-    pids.extend(pool.zygote_pid());
+    if let Some(zygote) = pool.zygote_pid() {
+        // The zygote and the spare session it keeps forked ahead of need count too.
+        let spares: Vec<u32> = children_of(zygote)
+            .into_iter()
+            .filter(|p| !pids.contains(p))
+            .collect();
+        pids.push(zygote);
+        pids.extend(spares);
+    }
     let kb = pss_kb(&pids);
     let n = pids.len();
     for s in sessions {
         s.shutdown().await;
     }
     Ok((kb, n))
+}
+
+/// Children of `pid`, read from /proc.
+fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let parent = pid.to_string();
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|child| {
+            std::fs::read_to_string(format!("/proc/{child}/stat")).is_ok_and(|stat| {
+                // "pid (comm) state ppid ...": comm may hold spaces; split after the last ')'.
+                let after = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
+                after.split_whitespace().nth(1) == Some(parent.as_str())
+            })
+        })
+        .collect()
 }
