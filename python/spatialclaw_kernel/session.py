@@ -36,6 +36,7 @@ class Session:
         self.hidden = set()
         self.reserved = {}
         self.cell_counter = 0
+        self.fingerprints = None  # the namespace as the last cell left it (variables.diff)
         self.request_counter = 0
         self.in_cell = False
         host.set_transport(self._request)
@@ -145,7 +146,9 @@ class Session:
         CELL_SOURCES[filename] = code
         linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
         out, err = BoundedCapture(), BoundedCapture(head=8000, tail=8000)
-        before = variables.snapshot(self.ns, self.hidden)
+        before = self.fingerprints
+        if before is None:
+            before = variables.snapshot(self.ns, self.hidden)
         started = time.perf_counter()
         error, last_expr = None, None
         saved = sys.stdout, sys.stderr
@@ -173,7 +176,7 @@ class Session:
             self.in_cell = False
             sys.stdout, sys.stderr = saved
         warnings = self._restore_reserved()
-        changed, removed = variables.diff(before, self.ns, self.hidden)
+        changed, removed, self.fingerprints = variables.diff(before, self.ns, self.hidden)
         return {
             "type": "exec_result",
             "id": cell_id,

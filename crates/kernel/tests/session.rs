@@ -86,6 +86,21 @@ async fn variables_persist_and_output_is_captured() {
         .await
         .unwrap();
     assert_eq!(c.stdout.trim(), "1 30 1", "{:?}", c.error);
+    // Only what a cell changed is reported: the namespace as the previous cell left it is the
+    // baseline (it is not walked again before each cell).
+    assert!(c.variables.is_empty(), "{:?}", c.variables);
+    let d = s
+        .exec(
+            "del y
+x = 'done'",
+            LIMIT,
+            &NoHost,
+        )
+        .await
+        .unwrap();
+    assert_eq!(d.removed, vec!["y".to_string()]);
+    assert_eq!(d.variables.len(), 1, "{:?}", d.variables);
+    assert_eq!(d.variables[0].value, Some(json!("done")));
     s.shutdown().await;
 }
 
