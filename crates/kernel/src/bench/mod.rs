@@ -67,6 +67,10 @@ pub struct OursReport {
 }
 
 /// Ready time and step round trip of `sessions` sessions with one 640×480 input frame each.
+/// Pause before each 'trivial step' cell, standing in for the model's reply time: far shorter
+/// than any real model call.
+pub const MODEL_THINK: Duration = Duration::from_millis(20);
+
 pub async fn bench_ours(
     env: &PythonEnv,
     frame: &Path,
@@ -101,6 +105,9 @@ pub async fn bench_ours(
         for i in 0..steps {
             if snapshots {
                 s.wait_for_snapshot(Duration::from_secs(5)).await;
+                // The agent's model thinks between cells (hundreds of ms at the very least);
+                // the session uses that time for its snapshot and to warm its memory.
+                tokio::time::sleep(MODEL_THINK).await;
             }
             let t = Instant::now();
             s.exec(&format!("x = {i}"), limit, &NoHost).await?;
