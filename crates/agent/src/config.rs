@@ -124,13 +124,21 @@ impl Default for ReflectionConfig {
 #[derive(Debug, Clone)]
 pub struct AgentConfig {
     pub interface: Interface,
-    /// Main-model calls; every step costs one, failed or not. `single-pass` always gets 1.
+    /// Main-model calls; every step costs one, failed or not, except steps lost to an
+    /// unavailable service (see `max_outage_steps`). `single-pass` always gets 1.
     pub max_steps: usize,
     /// Consecutive failed steps (format errors, non-transient model errors) before giving up.
     /// Transient model errors (connection, timeout, 5xx after retries) do not count.
     pub max_failures: usize,
     /// Host requests (perception and vlm calls actually made by cells); `None` = no cap.
+    /// Requests that failed because the service was unavailable are not charged.
     pub max_tool_calls: Option<usize>,
+    /// Consecutive steps lost to an unavailable service (the model unreachable after the
+    /// client's retries, or a cell whose perception/vlm requests met an outage) before the
+    /// sample is abandoned with [`crate::AgentError::Unavailable`]. Such steps charge neither
+    /// `max_steps` nor `max_failures`: the agent did nothing wrong, and its answer should not be
+    /// scored as if it had.
+    pub max_outage_steps: usize,
     pub cell_timeout: Duration,
     pub roles: RoleSet,
     /// Run the blind planner before the first step.
@@ -160,6 +168,7 @@ impl Default for AgentConfig {
             max_steps: 30,
             max_failures: 30,
             max_tool_calls: None,
+            max_outage_steps: 3,
             cell_timeout: Duration::from_secs(600),
             roles: RoleSet::default(),
             planning: true,

@@ -54,6 +54,7 @@ fn perception_error(e: PerceptionError) -> HostError {
     match e {
         PerceptionError::BadInput(m) => HostError::value(m),
         PerceptionError::Failed(m) => HostError::runtime(m),
+        PerceptionError::Unavailable(m) => HostError::unavailable("perception", m),
     }
 }
 
@@ -239,7 +240,13 @@ impl SampleHost {
             .client
             .chat(&messages, role, &self.session_id)
             .await
-            .map_err(|e| HostError::runtime(e.to_string()))?;
+            .map_err(|e| {
+                if crate::turn::is_transient(&e) {
+                    HostError::unavailable("llm", e.to_string())
+                } else {
+                    HostError::runtime(e.to_string())
+                }
+            })?;
         Ok((json!({"answer": reply.content.trim()}), vec![]))
     }
 }
@@ -264,12 +271,15 @@ impl HostHandler for SampleHost {
 
 /// Counts the requests a cell actually makes (every perception and vlm call reaches the host,
 /// whatever the code looks like), and refuses them once the run's tool-call budget is spent.
-/// The original counted regex matches in the source text instead (§9.6).
+/// The original counted regex matches in the source text instead (§9.6). A request that failed
+/// because a service was unavailable is not charged; it is noted for the step instead.
 pub(crate) struct CountingHost<'a, H> {
     inner: &'a H,
     cap: Option<usize>,
     total: AtomicUsize,
     step: AtomicUsize,
+    /// The last unavailable-service failure of the current step: (service, message).
+    outage: std::sync::Mutex<Option<(&'static str, String)>>,
 }
 
 impl<'a, H: HostHandler> CountingHost<'a, H> {
@@ -279,7 +289,16 @@ impl<'a, H: HostHandler> CountingHost<'a, H> {
             cap,
             total: AtomicUsize::new(0),
             step: AtomicUsize::new(0),
+            outage: std::sync::Mutex::new(None),
         }
+    }
+
+    /// The last request of this step that failed on an unavailable service, and clears it.
+    pub(crate) fn take_outage(&self) -> Option<(&'static str, String)> {
+        self.outage
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
     }
 
     pub(crate) fn total(&self) -> usize {
@@ -313,6 +332,19 @@ impl<H: HostHandler> HostHandler for CountingHost<'_, H> {
         }
         self.total.fetch_add(1, Ordering::Relaxed);
         self.step.fetch_add(1, Ordering::Relaxed);
-        self.inner.handle(method, params, arrays).await
+        let result = self.inner.handle(method, params, arrays).await;
+        if let Err(e) = &result
+            && let Some(service) = e.unavailable
+        {
+            // Not the agent's doing: refund the call.
+            self.total.fetch_sub(1, Ordering::Relaxed);
+            self.step.fetch_sub(1, Ordering::Relaxed);
+            *self
+                .outage
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Some((service, e.message.clone()));
+        }
+        result
     }
 }

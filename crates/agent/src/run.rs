@@ -26,6 +26,15 @@ use crate::turn;
 pub enum AgentError {
     #[error(transparent)]
     Kernel(#[from] KernelError),
+    /// A service the agent depends on stayed unavailable for `steps` consecutive steps
+    /// (`AgentConfig::max_outage_steps`); `reason` is the last failure as the client saw it.
+    #[error("the {service} service was unavailable for {steps} consecutive steps: {reason}")]
+    Unavailable {
+        /// "llm" or "perception".
+        service: &'static str,
+        steps: usize,
+        reason: String,
+    },
 }
 
 /// Watches the run as it happens (the CLI prints steps live).
@@ -118,16 +127,41 @@ pub async fn run<H: HostHandler>(
             &task.id,
         )
         .await;
+        let llm_outage = match &turn.action {
+            Err(turn::TurnFailure::Transient(e)) => Some(("llm", e.clone())),
+            _ => None,
+        };
         let mut step = st.begin_step(index, turn, llm_started.elapsed());
         if let Some(code) = step.code.clone() {
             st.execute(&mut step, &code, session, &host).await?;
         }
         let submitted = step.answer.clone();
-        st.finish_step(&mut step, host.take_step(), max_steps);
+        // A step lost to an unavailable service is not charged to the agent's step budget;
+        // a run of them abandons the sample as that service's failure.
+        let host_outage = host.take_outage().filter(|_| submitted.is_none());
+        let outage = llm_outage.or(host_outage);
+        let charged_max = max_steps + st.outage_steps + usize::from(outage.is_some());
+        st.finish_step(&mut step, host.take_step(), charged_max);
         observer.step(&step);
         st.steps.push(step);
+        match outage {
+            Some((service, reason)) => {
+                st.outage_steps += 1;
+                st.outage_streak += 1;
+                tracing::warn!(task = %task.id, service, streak = st.outage_streak, %reason,
+                    "step lost to an unavailable service; not charged to the agent");
+                if st.outage_streak >= config.max_outage_steps.max(1) {
+                    return Err(AgentError::Unavailable {
+                        service,
+                        steps: st.outage_streak,
+                        reason,
+                    });
+                }
+            }
+            None => st.outage_streak = 0,
+        }
 
-        let steps_done = st.steps.len();
+        let steps_done = st.steps.len() - st.outage_steps;
         let mut accepted = submitted.clone();
         if reflect::due(config, steps_done, submitted.is_some(), st.had_reply()) {
             let t = Instant::now();

@@ -32,6 +32,10 @@ pub(crate) struct State<'a> {
     pub budget: ContextBudget,
     /// Consecutive failed steps.
     pub failures: usize,
+    /// Steps lost to an unavailable service (not charged to `max_steps`).
+    pub outage_steps: usize,
+    /// Of those, how many in a row up to the latest step.
+    pub outage_streak: usize,
     pub answer_attempts: usize,
     pub answer: Option<Answer>,
     pub last_rejected: Option<String>,
@@ -60,6 +64,8 @@ impl<'a> State<'a> {
             reflections: Vec::new(),
             budget: ContextBudget::default(),
             failures: 0,
+            outage_steps: 0,
+            outage_streak: 0,
             answer_attempts: 0,
             answer: None,
             last_rejected: None,

@@ -101,7 +101,8 @@ impl Default for ContextBudget {
     }
 }
 
-fn is_transient(e: &LlmError) -> bool {
+/// The model could not be reached (as opposed to refusing the request).
+pub(crate) fn is_transient(e: &LlmError) -> bool {
     e.root().is_retryable()
         || matches!(
             e.root(),

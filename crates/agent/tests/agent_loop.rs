@@ -441,6 +441,92 @@ async fn consecutive_failures_end_the_run_but_transient_errors_do_not_count() {
     assert!(t.answer.is_none(), "no key frames, nothing to salvage");
 }
 
+/// `go` without the unwrap: the loop may abandon a sample.
+async fn try_go(
+    script: &Script,
+    config: AgentConfig,
+) -> Result<Trajectory, spatialclaw_agent::AgentError> {
+    let server = script.serve();
+    let llm = fast_client(vec![server.base_url()]);
+    let env = ensure_python_env(|m| eprintln!("{m}")).unwrap();
+    let inputs = SessionInputs {
+        metadata: json!({"is_video": false, "num_images": 0}),
+        ..Default::default()
+    };
+    let mut session = KernelSession::start(&env, inputs, SessionOptions::default())
+        .await
+        .unwrap();
+    let t = task(0);
+    let host = SampleHost {
+        backend: Arc::new(SyntheticBackend::new()),
+        vlm: Some(VlmAccess::new(
+            llm.clone(),
+            &config.roles,
+            &config.ablations,
+        )),
+        session_id: t.id.clone(),
+    };
+    let r = run(&t, &config, &llm, &mut session, &host, &mut ()).await;
+    session.shutdown().await;
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_outage_steps_cost_no_step_budget_and_a_long_outage_abandons_the_sample() {
+    // Two calls fail after the client's retries (2 attempts each); the third answers. With a
+    // budget of one step the agent still gets its step.
+    let script = Script::default()
+        .fail("main", 4)
+        .on("main", &[&cell("answer", "ReturnAnswer('A')")]);
+    let t = try_go(&script, config(Interface::Code, 1)).await.unwrap();
+    assert_eq!(t.termination, Termination::Answered);
+    assert_eq!(t.answer_text(), Some("A"));
+    assert_eq!(t.steps.len(), 3, "two lost steps and the real one");
+
+    // Three lost steps in a row: the sample is abandoned as the model service's failure.
+    let script = Script::default().fail("main", 6);
+    let e = try_go(&script, config(Interface::Code, 10))
+        .await
+        .unwrap_err();
+    let spatialclaw_agent::AgentError::Unavailable {
+        service,
+        steps,
+        reason,
+    } = &e
+    else {
+        panic!("{e:?}")
+    };
+    assert_eq!((*service, *steps), ("llm", 3));
+    assert!(reason.contains("scripted server error"), "{reason}");
+    assert!(
+        e.to_string()
+            .contains("unavailable for 3 consecutive steps")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vlm_outage_inside_a_cell_is_refunded_from_the_tool_and_step_budgets() {
+    // vlm.* returns the error as a "[VLM Error] ..." string (as the original does); this cell
+    // stops on it instead of submitting it.
+    let code = "a = vlm.ask_with_thinking(np.zeros((8, 8, 3), np.uint8), 'q')\nassert not a.startswith('[VLM Error]'), a\nReturnAnswer(a)";
+    // The first vlm call fails on both attempts (an outage); the second answers.
+    let script = Script::default()
+        .on("main", &[&cell("ask", code), &cell("ask", code)])
+        .fail("vlm", 2)
+        .on("vlm", &["yes"]);
+    let cfg = AgentConfig {
+        max_tool_calls: Some(1),
+        ..config(Interface::Code, 1)
+    };
+    let t = try_go(&script, cfg).await.unwrap();
+    assert_eq!(t.termination, Termination::Answered);
+    assert_eq!(t.answer_text(), Some("yes"));
+    assert_eq!(t.steps.len(), 2);
+    assert_eq!(t.steps[0].status, StepStatus::Error);
+    assert_eq!(t.steps[0].tool_calls, 0, "the failed call is refunded");
+    assert_eq!(t.tool_calls, 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tool_call_budget_counts_real_host_requests() {
     let code = "for i in range(3):\n    a = vlm.ask_with_thinking(np.zeros((8, 8, 3), np.uint8), f'q{i}')\n    print(a)";

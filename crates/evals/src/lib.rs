@@ -14,6 +14,8 @@
 //!   a bad record fails only its sample ([`loaders::LoadedSample`]).
 //! * [`video`] / [`frames`] — ffmpeg frame extraction into a parameter-keyed cache with absolute frame
 //!   indices, and key-frame selection.
+//! * [`image_check`] — header and framing checks of input images (size limit, truncation,
+//!   corruption) before anything decodes them.
 //! * [`rescore`] — re-scoring a `predictions.jsonl` against the data (`spatialclaw eval`).
 //! * [`fetch`] — resumable, verified downloads from the Hugging Face hub (`spatialclaw data fetch`).
 //!
@@ -23,6 +25,9 @@
 pub mod error;
 pub mod fetch;
 pub mod frames;
+#[doc(hidden)]
+pub mod fuzz_support;
+pub mod image_check;
 pub mod loaders;
 pub mod rescore;
 pub mod scoring;

@@ -44,6 +44,8 @@ pub enum StoreError {
         line: usize,
         reason: String,
     },
+    #[error("run config {path}: {reason}")]
+    BadConfig { path: PathBuf, reason: String },
     #[error("cannot merge: {0}")]
     Merge(String),
     #[error("bad shard `{0}`: write it as I/N with 0 <= I < N, e.g. 0/4")]
@@ -209,6 +211,22 @@ fn first_difference(a: &Value, b: &Value) -> Option<(String, String, String)> {
     })
 }
 
+/// A run's `config.json` as a JSON object, or an error naming the file and what is wrong with it.
+fn parse_config(path: &Path, text: &str) -> Result<Value, StoreError> {
+    let bad = |reason: String| StoreError::BadConfig {
+        path: path.to_owned(),
+        reason: format!(
+            "{reason}; it holds the run's settings — restore it (or rerun into another --out \
+             directory)"
+        ),
+    };
+    match serde_json::from_str::<Value>(text) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => Err(bad("not a JSON object".into())),
+        Err(e) => Err(bad(format!("not valid JSON ({e})"))),
+    }
+}
+
 /// An open run directory.
 pub struct RunStore {
     dir: PathBuf,
@@ -226,7 +244,7 @@ impl RunStore {
         let predictions = dir.join(PREDICTIONS_FILE);
         if config_path.exists() {
             let text = std::fs::read_to_string(&config_path).map_err(io(&config_path))?;
-            let existing: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            let existing = parse_config(&config_path, &text)?;
             if let Some((field, existing, requested)) = first_difference(&existing, config) {
                 return Err(StoreError::ConfigMismatch {
                     path: dir.to_owned(),
@@ -393,7 +411,7 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<Vec<Prediction>, StoreErr
     let read_config = |d: &Path| -> Result<Value, StoreError> {
         let p = d.join(CONFIG_FILE);
         let text = std::fs::read_to_string(&p).map_err(io(&p))?;
-        serde_json::from_str(&text).map_err(|e| StoreError::Merge(format!("{}: {e}", p.display())))
+        parse_config(&p, &text)
     };
     let config = read_config(first)?;
     let mut merged: Vec<Prediction> = Vec::new();

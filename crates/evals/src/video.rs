@@ -50,8 +50,32 @@ pub enum VideoError {
     #[error("ffprobe found no usable video stream in {}: {reason}", path.display())]
     BadStream { path: PathBuf, reason: String },
 
-    #[error("ffmpeg produced no frames for {}", path.display())]
+    #[error(
+        "ffmpeg produced no frames for {}; the video may be empty or damaged — check it with `ffprobe`, then re-download or re-encode it",
+        path.display()
+    )]
     NoFrames { path: PathBuf },
+
+    /// ffprobe cannot read the file: empty, truncated, garbage, or not a video at all.
+    #[error(
+        "{} is not a readable video ({message}); check it with `ffprobe {}`, then re-download or re-encode it",
+        path.display(),
+        path.display()
+    )]
+    Unreadable { path: PathBuf, message: String },
+
+    /// Frames this large would be refused as input images anyway; extracting them would fill
+    /// the disk and memory first.
+    #[error(
+        "{} has {width}×{height} frames, over the {limit_mpx:.1} Mpx limit for input images; re-encode it smaller (e.g. `ffmpeg -i in.mp4 -vf scale=1920:-2 out.mp4`)",
+        path.display(),
+        limit_mpx = crate::image_check::MAX_IMAGE_PIXELS as f64 / 1e6
+    )]
+    FramesTooLarge {
+        path: PathBuf,
+        width: u32,
+        height: u32,
+    },
 
     #[error("frame cache {}: {source}", path.display())]
     Cache {
@@ -110,13 +134,37 @@ impl Ffmpeg {
             "json",
         ])
         .arg(video);
-        let out = run(cmd, "ffprobe", video, Duration::from_secs(30))?;
+        if std::fs::metadata(video).is_ok_and(|m| m.len() == 0) {
+            return Err(VideoError::Unreadable {
+                path: video.to_path_buf(),
+                message: "the file is empty (0 bytes)".into(),
+            });
+        }
+        let out = match run(cmd, "ffprobe", video, Duration::from_secs(30)) {
+            Ok(out) => out,
+            Err(VideoError::ToolFailed { message, .. }) => {
+                return Err(VideoError::Unreadable {
+                    path: video.to_path_buf(),
+                    message: format!("ffprobe: {}", tidy_ffmpeg_message(&message)),
+                });
+            }
+            Err(e) => return Err(e),
+        };
         parse_probe(&out, video)
     }
 
     /// Extracts (or reuses from the cache) the frames of `video`.
     pub fn extract(&self, video: &Path, opts: &ExtractOptions) -> Result<Frames, VideoError> {
         let info = self.probe(video)?;
+        if opts.resize_short_edge.is_none()
+            && u64::from(info.width) * u64::from(info.height) > crate::image_check::MAX_IMAGE_PIXELS
+        {
+            return Err(VideoError::FramesTooLarge {
+                path: video.to_path_buf(),
+                width: info.width,
+                height: info.height,
+            });
+        }
         let key = cache_key(video, opts)?;
         let final_dir = opts.cache_dir.join(&key[..2]).join(&key);
         if let Some(frames) = read_cached(&final_dir) {
@@ -428,6 +476,19 @@ fn parse_probe(json: &[u8], video: &Path) -> Result<VideoInfo, VideoError> {
     })
 }
 
+/// ffmpeg's stderr without the exit status and the `[demuxer @ 0x55…]` context prefixes, which
+/// say nothing to a user.
+fn tidy_ffmpeg_message(message: &str) -> String {
+    static CONTEXT: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = CONTEXT
+        .get_or_init(|| regex::Regex::new(r"\[[^\]]* @ 0x[0-9a-fA-F]+\] ").expect("valid regex"));
+    let text = message
+        .strip_prefix("exit status: ")
+        .and_then(|rest| rest.split_once(": "))
+        .map_or(message, |(_, rest)| rest);
+    re.replace_all(text, "").into_owned()
+}
+
 /// Runs a tool with a time limit, returning its stdout; stderr goes into the error message.
 fn run(
     mut cmd: Command,
@@ -522,6 +583,17 @@ mod tests {
         let idx: Vec<u64> = (0..5).map(|i| native_index(i, 25.0, 10.0)).collect();
         assert_eq!(idx, vec![0, 2, 5, 8, 10]);
         assert_eq!(native_index(3, 30.0, 30.0), 3);
+    }
+
+    #[test]
+    fn ffmpeg_messages_lose_their_noise() {
+        assert_eq!(
+            tidy_ffmpeg_message(
+                "exit status: 1: [mov,mp4,m4a,3gp,3g2,mj2 @ 0x55a9de595bc0] moov atom not found; v.mp4: Invalid data"
+            ),
+            "moov atom not found; v.mp4: Invalid data"
+        );
+        assert_eq!(tidy_ffmpeg_message("signal: 9"), "signal: 9");
     }
 
     #[test]

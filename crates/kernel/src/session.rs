@@ -95,6 +95,10 @@ pub struct HostError {
     /// RuntimeError, ValueError, TypeError or KeyError.
     pub python_type: &'static str,
     pub message: String,
+    /// Set (to the service's name, e.g. "perception" or "llm") when the request failed because
+    /// a service behind the host was unavailable, not because of the cell: the agent does not
+    /// charge such a call to its budgets.
+    pub unavailable: Option<&'static str>,
 }
 
 impl HostError {
@@ -102,12 +106,22 @@ impl HostError {
         Self {
             python_type: "RuntimeError",
             message: message.into(),
+            unavailable: None,
         }
     }
     pub fn value(message: impl Into<String>) -> Self {
         Self {
             python_type: "ValueError",
             message: message.into(),
+            unavailable: None,
+        }
+    }
+    /// A RuntimeError caused by `service` being down or misbehaving.
+    pub fn unavailable(service: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            python_type: "RuntimeError",
+            message: message.into(),
+            unavailable: Some(service),
         }
     }
 }

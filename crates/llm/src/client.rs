@@ -672,7 +672,10 @@ impl LlmClient {
                 }
             });
         let mut chunks = resp.bytes_stream();
-        let mut wait = first_deadline.saturating_duration_since(Instant::now());
+        // Silence is measured from the last *progress* (a complete SSE event, or body bytes of a
+        // plain JSON answer), not from the last byte: a server that trickles keep-alive comments
+        // or blank lines (slow-loris) must not hold a call open forever.
+        let mut deadline = first_deadline;
         let mut got_bytes = false;
         let mut parser = SseParser::default();
         let mut acc = StreamAccumulator::default();
@@ -684,12 +687,16 @@ impl LlmClient {
             Some(false)
         };
         loop {
+            let wait = deadline.saturating_duration_since(Instant::now());
             let next = match tokio::time::timeout(wait, chunks.next()).await {
                 Err(_) => {
                     return Err(LlmError::Timeout {
                         endpoint: ep.url.clone(),
                         message: if got_bytes {
-                            format!("the stream went silent for {wait:?}")
+                            format!(
+                                "the stream made no progress for {:?} (no complete event)",
+                                o.idle_timeout
+                            )
                         } else {
                             format!("no data within {:?}", o.first_byte_timeout)
                         },
@@ -699,10 +706,7 @@ impl LlmClient {
             };
             let Some(chunk) = next else { break };
             let chunk = chunk.map_err(|e| transport_error(&ep.url, &e))?;
-            if !chunk.is_empty() {
-                got_bytes = true;
-                wait = o.idle_timeout;
-            }
+            let mut progressed = false;
             if sse.is_none() {
                 // No content type: sniff the first non-blank byte ('{' = a JSON document).
                 raw.extend_from_slice(&chunk);
@@ -712,26 +716,33 @@ impl LlmClient {
                 }
                 if sse == Some(true) {
                     for event in parser.push(&std::mem::take(&mut raw)) {
+                        progressed = true;
                         acc.on_event(&event, &ep.url)?;
                     }
                     if acc.is_done() {
                         break;
                     }
+                } else {
+                    progressed = true;
                 }
-                continue;
-            }
-            if sse == Some(true) {
+            } else if sse == Some(true) {
                 for event in parser.push(&chunk) {
+                    progressed = true;
                     acc.on_event(&event, &ep.url)?;
                 }
                 if acc.is_done() {
                     break;
                 }
             } else {
+                progressed = chunk.iter().any(|b| !b.is_ascii_whitespace());
                 raw.extend_from_slice(&chunk);
                 if !status.is_success() && raw.len() >= MAX_ERROR_BODY {
                     break;
                 }
+            }
+            if progressed {
+                got_bytes = true;
+                deadline = Instant::now() + o.idle_timeout;
             }
         }
         if !status.is_success() {

@@ -18,6 +18,11 @@
 //! * A role present under `roles` REPLACES that role's parameters: fields it omits take the
 //!   generic defaults (16384 tokens, T 0.6), not the role's built-in ones. Absent roles keep their
 //!   built-in parameters.
+//! * `client` (optional) tunes the transport for this server: `{"max_attempts": 5,
+//!   "retry_base_delay_s": 1, "retry_max_delay_s": 30, "connect_timeout_s": 10,
+//!   "first_byte_timeout_s": 600, "idle_timeout_s": 120, "request_timeout_s": 600,
+//!   "outage_wait_s": 900, "outage_poll_s": 15, "call_deadline_s": null, "stream": true}`
+//!   (the values shown are the defaults; every key is optional).
 //! * With `llm_api_key` empty, `NVIDIA_API_KEY` then `OPENAI_API_KEY` are used (as the original
 //!   does); with no key at all no `Authorization` header is sent.
 //!
@@ -35,10 +40,12 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
 use crate::env::{Env, ExpandError, expand};
+use crate::options::ClientOptions;
 use crate::params::{ModelRole, RoleParams, RoleSet};
 
 /// Why a model config could not be used. The text names the field and what to write instead.
@@ -94,11 +101,79 @@ pub struct ModelConfig {
     pub endpoints: EndpointSource,
     pub api_key: Option<ApiKey>,
     pub roles: RoleSet,
+    /// Transport overrides from the `client` section (timeouts, retries, outage waiting).
+    pub client: ClientOverrides,
     /// Top-level keys that were ignored (reported so typos do not go unnoticed).
     pub ignored_fields: Vec<String>,
 }
 
-const KNOWN_TOP: [&str; 4] = ["llm_model", "llm_base_url", "llm_api_key", "roles"];
+/// The `client` section of a model JSON: transport settings that differ per deployment (a
+/// local server answers in milliseconds, a shared cluster queues for minutes). Unset keys keep
+/// [`ClientOptions::default`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClientOverrides {
+    pub max_attempts: Option<u32>,
+    pub retry_base_delay: Option<Duration>,
+    pub retry_max_delay: Option<Duration>,
+    pub connect_timeout: Option<Duration>,
+    pub first_byte_timeout: Option<Duration>,
+    pub idle_timeout: Option<Duration>,
+    pub request_timeout: Option<Duration>,
+    pub outage_wait: Option<Duration>,
+    pub outage_poll: Option<Duration>,
+    pub call_deadline: Option<Duration>,
+    pub stream: Option<bool>,
+}
+
+impl ClientOverrides {
+    /// `base` with the configured keys replaced.
+    pub fn apply(&self, mut base: ClientOptions) -> ClientOptions {
+        let set = |slot: &mut Duration, v: Option<Duration>| {
+            if let Some(v) = v {
+                *slot = v;
+            }
+        };
+        if let Some(n) = self.max_attempts {
+            base.retry.max_attempts = n.max(1);
+        }
+        set(&mut base.retry.base_delay, self.retry_base_delay);
+        set(&mut base.retry.max_delay, self.retry_max_delay);
+        set(&mut base.connect_timeout, self.connect_timeout);
+        set(&mut base.first_byte_timeout, self.first_byte_timeout);
+        set(&mut base.idle_timeout, self.idle_timeout);
+        set(&mut base.request_timeout, self.request_timeout);
+        set(&mut base.outage_wait, self.outage_wait);
+        set(&mut base.outage_poll, self.outage_poll);
+        if self.call_deadline.is_some() {
+            base.call_deadline = self.call_deadline;
+        }
+        if let Some(s) = self.stream {
+            base.stream = s;
+        }
+        base
+    }
+}
+
+const KNOWN_TOP: [&str; 5] = [
+    "llm_model",
+    "llm_base_url",
+    "llm_api_key",
+    "roles",
+    "client",
+];
+const KNOWN_CLIENT_FIELDS: [&str; 11] = [
+    "max_attempts",
+    "retry_base_delay_s",
+    "retry_max_delay_s",
+    "connect_timeout_s",
+    "first_byte_timeout_s",
+    "idle_timeout_s",
+    "request_timeout_s",
+    "outage_wait_s",
+    "outage_poll_s",
+    "call_deadline_s",
+    "stream",
+];
 const KNOWN_ROLE_FIELDS: [&str; 9] = [
     "max_tokens",
     "temperature",
@@ -119,6 +194,7 @@ impl ModelConfig {
             endpoints: EndpointSource::Urls(urls),
             api_key: None,
             roles: RoleSet::default(),
+            client: ClientOverrides::default(),
             ignored_fields: Vec::new(),
         }
     }
@@ -226,6 +302,19 @@ impl ModelConfig {
                 ));
             }
         };
+        let client = match obj.get("client") {
+            None | Some(Value::Null) => ClientOverrides::default(),
+            Some(Value::Object(c)) => parse_client(c, origin)?,
+            Some(other) => {
+                return Err(field_err(
+                    "client",
+                    format!(
+                        "expected an object such as {{\"max_attempts\": 3, \"idle_timeout_s\": 60}}, got {}",
+                        kind(other)
+                    ),
+                ));
+            }
+        };
         let ignored_fields: Vec<String> = obj
             .keys()
             .filter(|k| !KNOWN_TOP.contains(&k.as_str()))
@@ -239,6 +328,7 @@ impl ModelConfig {
             endpoints,
             api_key,
             roles,
+            client,
             ignored_fields,
         })
     }
@@ -267,6 +357,69 @@ impl ModelConfig {
         }
         Ok(())
     }
+}
+
+fn parse_client(c: &Map<String, Value>, origin: &str) -> Result<ClientOverrides, ConfigError> {
+    let err = |key: &str, problem: String| ConfigError::Field {
+        origin: origin.to_owned(),
+        field: format!("client.{key}"),
+        problem,
+    };
+    if let Some(unknown) = c
+        .keys()
+        .find(|k| !KNOWN_CLIENT_FIELDS.contains(&k.as_str()))
+    {
+        return Err(err(
+            unknown,
+            format!("unknown key; known: {}", KNOWN_CLIENT_FIELDS.join(", ")),
+        ));
+    }
+    let secs = |key: &str| -> Result<Option<Duration>, ConfigError> {
+        match c.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => match v.as_f64() {
+                Some(s) if s.is_finite() && (0.0..=1e7).contains(&s) => {
+                    Ok(Some(Duration::from_secs_f64(s)))
+                }
+                _ => Err(err(
+                    key,
+                    format!("expected seconds as a number from 0 to 1e7, got {v}"),
+                )),
+            },
+        }
+    };
+    let max_attempts = match c.get("max_attempts") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_u64()
+                .filter(|n| (1..=100).contains(n))
+                .map(|n| n as u32)
+                .ok_or_else(|| {
+                    err(
+                        "max_attempts",
+                        format!("expected a whole number from 1 to 100, got {v}"),
+                    )
+                })?,
+        ),
+    };
+    let stream = match c.get("stream") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(v) => return Err(err("stream", format!("expected true or false, got {v}"))),
+    };
+    Ok(ClientOverrides {
+        max_attempts,
+        retry_base_delay: secs("retry_base_delay_s")?,
+        retry_max_delay: secs("retry_max_delay_s")?,
+        connect_timeout: secs("connect_timeout_s")?,
+        first_byte_timeout: secs("first_byte_timeout_s")?,
+        idle_timeout: secs("idle_timeout_s")?,
+        request_timeout: secs("request_timeout_s")?,
+        outage_wait: secs("outage_wait_s")?,
+        outage_poll: secs("outage_poll_s")?,
+        call_deadline: secs("call_deadline_s")?,
+        stream,
+    })
 }
 
 fn fallback_key(env: &Env) -> Option<ApiKey> {

@@ -40,7 +40,7 @@ mod usage;
 mod wire;
 
 pub use client::{ChatResponse, ClientConfig, EndpointReport, FinishReason, LlmClient};
-pub use config::{ApiKey, ConfigError, EndpointSource, ModelConfig};
+pub use config::{ApiKey, ClientOverrides, ConfigError, EndpointSource, ModelConfig};
 pub use env::Env;
 pub use error::LlmError;
 pub use message::{ContentPart, ImageFormatError, ImageMime, ImagePart, Message, Role};

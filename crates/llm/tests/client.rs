@@ -369,6 +369,33 @@ async fn slow_but_steady_stream_survives_stalled_stream_times_out() {
 }
 
 #[tokio::test]
+async fn keep_alive_trickle_without_events_is_a_stall() {
+    // A slow-loris: one real event, then a keep-alive comment every 30 ms for 6 s. Bytes keep
+    // arriving, progress does not; the silence limit counts from the last complete event.
+    let mut frames = sse_frames(&["start"])[..1].to_vec();
+    frames.extend(std::iter::repeat_n(": keep-alive\n\n".to_owned(), 200));
+    let trickle = FaultServer::start(move |_, _, _| Reply::Sse {
+        frames: frames.clone(),
+        interval: Duration::from_millis(30),
+        stall: true,
+    })
+    .await;
+    let mut o = fast_options();
+    o.idle_timeout = Duration::from_millis(400);
+    o.retry.max_attempts = 1;
+    let client = client_for(&[&trickle.base_url], o);
+    let err = client
+        .chat(&[Message::user_text("q")], &params(), "s")
+        .await
+        .unwrap_err();
+    let LlmError::Timeout { message, .. } = err.root() else {
+        panic!("{err:?}")
+    };
+    assert!(message.contains("no progress"), "{message}");
+    assert_eq!(trickle.hits(), 1);
+}
+
+#[tokio::test]
 async fn call_deadline_bounds_the_whole_call() {
     let stalled = FaultServer::start(|_, _, _| Reply::Sse {
         frames: Vec::new(),

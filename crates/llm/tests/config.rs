@@ -302,3 +302,105 @@ fn load_from_disk_finds_registry_and_dotenv() {
     assert!(matches!(err, ConfigError::Read { .. }));
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn client_section_sets_transport_options() {
+    use spatialclaw_llm::ClientOptions;
+    use std::time::Duration;
+    let cfg = parse(
+        r#"{"llm_base_url": "http://h/v1", "client": {"max_attempts": 2, "idle_timeout_s": 1.5,
+            "retry_base_delay_s": 0.01, "outage_wait_s": 0, "call_deadline_s": 30, "stream": false}}"#,
+        &no_env(),
+    )
+    .unwrap();
+    assert!(cfg.ignored_fields.is_empty());
+    let o = cfg.client.apply(ClientOptions::default());
+    assert_eq!(o.retry.max_attempts, 2);
+    assert_eq!(o.idle_timeout, Duration::from_millis(1500));
+    assert_eq!(o.retry.base_delay, Duration::from_millis(10));
+    assert_eq!(o.outage_wait, Duration::ZERO);
+    assert_eq!(o.call_deadline, Some(Duration::from_secs(30)));
+    assert!(!o.stream);
+    // Unset keys keep the defaults.
+    assert_eq!(
+        o.first_byte_timeout,
+        ClientOptions::default().first_byte_timeout
+    );
+
+    let (field, problem) =
+        field_error(r#"{"llm_base_url": "http://h/v1", "client": {"idle_timeout": 3}}"#);
+    assert_eq!(field, "client.idle_timeout");
+    assert!(problem.contains("idle_timeout_s"), "{problem}");
+    let (field, problem) =
+        field_error(r#"{"llm_base_url": "http://h/v1", "client": {"max_attempts": 0}}"#);
+    assert_eq!(field, "client.max_attempts");
+    assert!(problem.contains("1 to 100"), "{problem}");
+    let (field, _) =
+        field_error(r#"{"llm_base_url": "http://h/v1", "client": {"idle_timeout_s": -1}}"#);
+    assert_eq!(field, "client.idle_timeout_s");
+}
+
+/// Bad input (docs/reliability.md): a malformed model config on disk names the file and the field
+/// for an unknown field, a value of the wrong type, a missing required field and broken JSON.
+#[test]
+fn malformed_config_files_name_the_file_and_the_field() {
+    let dir = tempfile_dir("bad-input");
+    let write = |name: &str, text: &str| -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "wrong_type.json",
+            r#"{"llm_base_url": ["http://h/v1"]}"#,
+            &["llm_base_url", "expected a string, got an array"],
+        ),
+        (
+            "missing.json",
+            r#"{"llm_model": "m", "llm_api_key": "k"}"#,
+            &["llm_base_url", "missing or empty"],
+        ),
+        (
+            "unknown_role_field.json",
+            r#"{"llm_base_url": "http://h/v1", "roles": {"vlm": {"temprature": 0.2}}}"#,
+            &["roles.vlm.temprature", "unknown parameter", "temperature"],
+        ),
+        (
+            "role_wrong_type.json",
+            r#"{"llm_base_url": "http://h/v1", "roles": {"main": {"max_tokens": true}}}"#,
+            &[
+                "roles.main.max_tokens",
+                "expected an integer, got a boolean",
+            ],
+        ),
+        (
+            "broken.json",
+            r#"{"llm_base_url": "http://h/v1",,}"#,
+            &["not valid JSON", "line 1"],
+        ),
+        ("empty.json", "", &["not valid JSON"]),
+    ];
+    for (name, text, wants) in cases {
+        let path = write(name, text);
+        let msg = ModelConfig::load(&path).unwrap_err().to_string();
+        assert!(msg.contains(&path.display().to_string()), "{name}: {msg}");
+        for w in *wants {
+            assert!(msg.contains(w), "{name}: {msg:?} lacks {w:?}");
+        }
+    }
+    // An unknown top-level field is kept as a warning (the original's files carry extra keys).
+    let path = write(
+        "typo.json",
+        r#"{"llm_base_url": "http://h/v1", "llm_api_kye": "secret"}"#,
+    );
+    let cfg = ModelConfig::load(&path).unwrap();
+    assert_eq!(cfg.ignored_fields, vec!["llm_api_kye".to_string()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn tempfile_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("scl-llm-cfg-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}

@@ -605,7 +605,7 @@ impl GpuBackend {
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_vec())
             .send()
-            .map_err(|e| Attempt::Retry(format!("{url}: {e}")))?;
+            .map_err(|e| Attempt::Retry(format!("{url}: {}", crate::remote::with_causes(&e))))?;
         let status = resp.status();
         let bytes = read_limited(resp, self.cfg.max_response_bytes).map_err(|e| {
             Attempt::Final(PerceptionError::Failed(format!(
@@ -717,7 +717,7 @@ impl GpuBackend {
                 backoff = backoff.saturating_mul(2);
             }
         }
-        Err(PerceptionError::Failed(format!(
+        Err(PerceptionError::Unavailable(format!(
             "{tool}.{method} is temporarily unavailable. The GPU server may be restarting. Please try \
              again. ({})",
             failures.join("; ")

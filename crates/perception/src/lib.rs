@@ -12,6 +12,8 @@ pub mod backend;
 pub mod bench;
 pub mod cache;
 pub mod coalesce;
+#[doc(hidden)]
+pub mod fuzz_support;
 pub mod gpu_client;
 pub mod gpu_codec;
 pub mod noise;

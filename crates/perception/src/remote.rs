@@ -108,6 +108,22 @@ pub struct RemoteBackend {
     next: AtomicUsize,
 }
 
+/// An error with its whole cause chain: reqwest's own text ("error sending request for url")
+/// hides the part that says what happened ("Connection refused", "operation timed out").
+pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
+}
+
 /// Read at most `limit` bytes of a response body; more is an error, not a truncation.
 pub(crate) fn read_limited(
     resp: reqwest::blocking::Response,
@@ -227,12 +243,12 @@ impl RemoteBackend {
             .header(reqwest::header::CONTENT_TYPE, wire::CONTENT_TYPE)
             .body(body.to_vec())
             .send()
-            .map_err(|e| Attempt::Retry(format!("{}: {e}", server.url)))?;
+            .map_err(|e| Attempt::Retry(format!("{}: {}", server.url, with_causes(&e))))?;
         let status = resp.status();
         let limit = self.cfg.max_response_bytes;
         if status == StatusCode::OK {
             let bytes = read_limited(resp, limit).map_err(|e| {
-                Attempt::Final(PerceptionError::Failed(format!(
+                Attempt::Final(PerceptionError::Unavailable(format!(
                     "perception server {}: {e}",
                     server.url
                 )))
@@ -304,7 +320,7 @@ impl RemoteBackend {
                 backoff = backoff.saturating_mul(2);
             }
         }
-        Err(PerceptionError::Failed(format!(
+        Err(PerceptionError::Unavailable(format!(
             "perception service temporarily unavailable after {attempts} attempts; please try again ({})",
             failures.join("; ")
         )))
@@ -316,7 +332,7 @@ fn health(client: &Client, s: &RemoteServer, cfg: &RemoteConfig) -> Result<Backe
         .get(format!("{}/health", s.url))
         .timeout(cfg.connect_timeout.max(Duration::from_secs(1)) * 2)
         .send()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| with_causes(&e))?;
     if !resp.status().is_success() {
         return Err(format!("/health answered HTTP {}", resp.status().as_u16()));
     }
@@ -357,14 +373,14 @@ impl Backend for RemoteBackend {
             {
                 Ok(r)
             }
-            Output::Reconstruction(r) => Err(PerceptionError::Failed(format!(
+            Output::Reconstruction(r) => Err(PerceptionError::Unavailable(format!(
                 "perception server returned {} frames of {}x{} for {} frames of the input size",
                 r.frames,
                 r.width,
                 r.height,
                 frames.len()
             ))),
-            Output::Masks(_) => Err(PerceptionError::Failed(
+            Output::Masks(_) => Err(PerceptionError::Unavailable(
                 "perception server returned masks for a reconstruction request".into(),
             )),
         }
@@ -374,11 +390,11 @@ impl Backend for RemoteBackend {
         let body = wire::encode_segment_request(frame, prompt).map_err(encode_err)?;
         match self.call(body)? {
             Output::Masks(m) if (m.height, m.width) == (frame.height, frame.width) => Ok(m),
-            Output::Masks(m) => Err(PerceptionError::Failed(format!(
+            Output::Masks(m) => Err(PerceptionError::Unavailable(format!(
                 "perception server returned {}x{} masks for a {}x{} frame",
                 m.width, m.height, frame.width, frame.height
             ))),
-            Output::Reconstruction(_) => Err(PerceptionError::Failed(
+            Output::Reconstruction(_) => Err(PerceptionError::Unavailable(
                 "perception server returned a reconstruction for a segmentation request".into(),
             )),
         }

@@ -262,6 +262,10 @@ async fn call(State(s): State<Arc<AppState>>, req: Request) -> Response {
         Ok(Err(PerceptionError::Failed(m))) => {
             error(StatusCode::INTERNAL_SERVER_ERROR, "failed", m)
         }
+        // A server fronting another service that is down: the caller may retry elsewhere.
+        Ok(Err(PerceptionError::Unavailable(m))) => {
+            error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m)
+        }
         Err(e) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",

@@ -612,7 +612,7 @@ fn auth_failure_is_a_clear_error() {
     let e = gpu
         .segment(&frame(8, 6, 1, 0), &SegmentPrompt::Text("chair".into()))
         .unwrap_err();
-    let PerceptionError::Failed(msg) = &e else {
+    let PerceptionError::Unavailable(msg) = &e else {
         panic!("{e:?}")
     };
     assert!(

@@ -66,6 +66,69 @@ pub struct RunConfig {
     pub concurrency: usize,
 }
 
+/// Keys `config.json` may hold besides [`RunConfig`]'s own: written by `merge`, or by tools that
+/// record how a run was started.
+const RUN_CONFIG_EXTRA_KEYS: [&str; 7] = [
+    "merged_from",
+    "resume",
+    "retry_failed",
+    "started_at",
+    "host",
+    "out",
+    "shard",
+];
+
+/// Every key [`RunConfig`] reads (the selection's are flattened into it).
+const RUN_CONFIG_KEYS: [&str; 16] = [
+    "benchmark",
+    "data_root",
+    "model",
+    "interface",
+    "sample_ids",
+    "subsample",
+    "limit",
+    "max_steps",
+    "num_key_frames",
+    "video_max_fps",
+    "cell_timeout_sec",
+    "sample_timeout_sec",
+    "perception",
+    "planning",
+    "shard",
+    "concurrency",
+];
+
+impl RunConfig {
+    /// Reads a run's `config.json`. Errors name the file and the field: an unknown field (a typo
+    /// would otherwise be ignored silently), a value of the wrong type, a missing field.
+    pub fn parse(text: &str, path: &Path) -> Result<RunConfig, String> {
+        let at = path.display();
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| format!("run config {at} is not valid JSON: {e}"))?;
+        let Some(obj) = value.as_object() else {
+            return Err(format!(
+                "run config {at} must be a JSON object of run settings (benchmark, model, ...)"
+            ));
+        };
+        if let Some(unknown) = obj.keys().find(|k| {
+            !RUN_CONFIG_KEYS.contains(&k.as_str()) && !RUN_CONFIG_EXTRA_KEYS.contains(&k.as_str())
+        }) {
+            return Err(format!(
+                "run config {at}: unknown field `{unknown}`; the fields are {}",
+                RUN_CONFIG_KEYS.join(", ")
+            ));
+        }
+        serde_path_to_error::deserialize::<_, RunConfig>(value).map_err(|e| {
+            let field = e.path().to_string();
+            if field == "." || field.is_empty() {
+                format!("run config {at}: {}", e.inner())
+            } else {
+                format!("run config {at}: field `{field}`: {}", e.inner())
+            }
+        })
+    }
+}
+
 /// What the caller wires in: the kernel's environment, the model, the perception backend.
 pub struct RunContext {
     pub env: PythonEnv,
@@ -181,7 +244,22 @@ pub async fn run(
         tasks.spawn(async move {
             let _permit = permit;
             let shared = worker;
-            let record = run_one(&shared, item).await;
+            let (id, truth) = match &item {
+                Ok(s) => (s.id.clone(), json!(s.answer)),
+                Err(e) => (e.id.clone(), Value::Null),
+            };
+            // A panic while running a sample (a bug) still leaves a record, so the sample is
+            // neither lost from this run nor silently missing from its summary.
+            let inner = shared.clone();
+            let record = match tokio::spawn(async move { run_one(&inner, item).await }).await {
+                Ok(record) => record,
+                Err(e) => Ok(Prediction::failed(
+                    id,
+                    truth,
+                    FailureKind::Internal,
+                    format!("the sample's task failed: {}", panic_text(e)),
+                )),
+            };
             let ok = record.as_ref().map(|p| !p.is_failed()).unwrap_or(false);
             let stored = record.and_then(|p| {
                 let score = p.extra.get("score").and_then(Value::as_f64);
@@ -302,8 +380,7 @@ pub fn summarize_dir(dir: &Path) -> Result<Value, RunError> {
     let cfg_path = dir.join(spatialclaw_evals::store::CONFIG_FILE);
     let text = std::fs::read_to_string(&cfg_path)
         .map_err(|e| RunError::Setup(format!("{}: {e}", cfg_path.display())))?;
-    let config: RunConfig = serde_json::from_str(&text)
-        .map_err(|e| RunError::Setup(format!("{}: {e}", cfg_path.display())))?;
+    let config = RunConfig::parse(&text, &cfg_path).map_err(RunError::Setup)?;
     // Loaded as the run loaded it: a sample whose files are missing stays a load error.
     let loaded =
         loaders::lookup(&config.benchmark)?.load(&config.data_root, &LoadOptions::default())?;
@@ -387,7 +464,15 @@ async fn attempt(shared: &Shared, sample: &Sample) -> Result<Attempt, (FailureKi
     };
     let llm = &shared.ctx.model.client;
     let trajectory = if config.interface == Interface::NoTool {
-        spatialclaw_agent::cot::run_no_tool(&prepared.task, &config, llm).await
+        let t = spatialclaw_agent::cot::run_no_tool(&prepared.task, &config, llm).await;
+        // The baseline is one model call: when that call failed there is no answer to score,
+        // and the failure is the model server's, not the method's.
+        if let Some(e) = t.steps.first().and_then(|s| s.skipped.as_ref())
+            && t.answer.is_none()
+        {
+            return Err((FailureKind::Llm, e.clone()));
+        }
+        t
     } else {
         let mut session =
             KernelSession::start_in(&shared.pool, prepared.inputs, SessionOptions::default())
@@ -404,7 +489,11 @@ async fn attempt(shared: &Shared, sample: &Sample) -> Result<Attempt, (FailureKi
         };
         let t = spatialclaw_agent::run(&prepared.task, &config, llm, &mut session, &host, &mut ())
             .await
-            .map_err(|e| (FailureKind::Kernel, e.to_string()));
+            .map_err(|e| {
+                // The usage of an abandoned sample is not reported; drop it from the ledger.
+                let _ = llm.take_usage(&sample.id);
+                (agent_failure_kind(&e), e.to_string())
+            });
         session.shutdown().await;
         t?
     };
@@ -437,6 +526,34 @@ async fn attempt(shared: &Shared, sample: &Sample) -> Result<Attempt, (FailureKi
         .extra
         .insert("tool_calls".into(), json!(trajectory.tool_calls));
     Ok((trajectory, record, prepared.task.key_frames))
+}
+
+/// The message of a panicked task, for its failure record.
+fn panic_text(e: tokio::task::JoinError) -> String {
+    if !e.is_panic() {
+        return e.to_string();
+    }
+    let payload = e.into_panic();
+    let msg = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into());
+    format!("panicked: {msg}")
+}
+
+/// Which part of the system an agent error blames (the record's failure kind).
+fn agent_failure_kind(e: &spatialclaw_agent::AgentError) -> FailureKind {
+    use spatialclaw_agent::AgentError;
+    match e {
+        AgentError::Kernel(_) => FailureKind::Kernel,
+        AgentError::Unavailable { service: "llm", .. } => FailureKind::Llm,
+        AgentError::Unavailable {
+            service: "perception",
+            ..
+        } => FailureKind::Perception,
+        AgentError::Unavailable { .. } => FailureKind::Internal,
+    }
 }
 
 /// Re-render a SynthSpatial sample's frames (exact depth and instance ids) for the synthetic
@@ -495,5 +612,52 @@ fn write_session_files(
             "{}: could not write session files: {e}",
             dir.display()
         ));
+    }
+}
+
+#[cfg(test)]
+mod run_config_tests {
+    use super::*;
+
+    fn config() -> RunConfig {
+        RunConfig {
+            benchmark: "omnispatial".into(),
+            data_root: "data".into(),
+            model: "m.json".into(),
+            interface: Interface::default(),
+            selection: Selection {
+                sample_ids: vec!["a".into()],
+                subsample: Some(3),
+                limit: Some(2),
+            },
+            max_steps: 30,
+            num_key_frames: 32,
+            video_max_fps: None,
+            cell_timeout_sec: 600.0,
+            sample_timeout_sec: 3600.0,
+            perception: "none".into(),
+            planning: true,
+            shard: Some("0/2".into()),
+            concurrency: 4,
+        }
+    }
+
+    /// The known-key list keeps up with the struct: every key a run writes reads back.
+    #[test]
+    fn every_written_key_is_known_and_reads_back() {
+        let value = serde_json::to_value(config()).unwrap();
+        for key in value.as_object().unwrap().keys() {
+            assert!(RUN_CONFIG_KEYS.contains(&key.as_str()), "{key} missing");
+        }
+        let back = RunConfig::parse(&value.to_string(), Path::new("c.json")).unwrap();
+        assert_eq!(back.selection, config().selection);
+        let mut typo = value.clone();
+        typo["planing"] = json!(true);
+        let e = RunConfig::parse(&typo.to_string(), Path::new("c.json")).unwrap_err();
+        assert!(e.contains("c.json: unknown field `planing`"), "{e}");
+        let mut wrong = value;
+        wrong["concurrency"] = json!(-1);
+        let e = RunConfig::parse(&wrong.to_string(), Path::new("c.json")).unwrap_err();
+        assert!(e.contains("field `concurrency`"), "{e}");
     }
 }

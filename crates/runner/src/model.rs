@@ -36,6 +36,8 @@ impl ModelSpec {
 pub struct Model {
     pub client: LlmClient,
     pub roles: RoleSet,
+    /// Things in the model config worth telling the user (unknown fields, which are ignored).
+    pub warnings: Vec<String>,
     _server: Option<LocalServer>,
 }
 
@@ -57,18 +59,31 @@ impl Model {
                 Ok(Model {
                     client,
                     roles: RoleSet::default(),
+                    warnings: Vec::new(),
                     _server: Some(server),
                 })
             }
             ModelSpec::Config(path) => {
-                let cfg = ModelConfig::load(path)
-                    .map_err(|e| format!("model config {}: {e}", path.display()))?;
-                let client =
-                    LlmClient::new(ClientConfig::from_model(&cfg, ClientOptions::default()))
-                        .map_err(|e| e.to_string())?;
+                // Every ConfigError already names the file (and the field).
+                let cfg = ModelConfig::load(path).map_err(|e| e.to_string())?;
+                let options = cfg.client.apply(ClientOptions::default());
+                let client = LlmClient::new(ClientConfig::from_model(&cfg, options))
+                    .map_err(|e| e.to_string())?;
                 Ok(Model {
                     client,
                     roles: cfg.roles.clone(),
+                    warnings: cfg
+                        .ignored_fields
+                        .iter()
+                        .map(|f| {
+                            format!(
+                                "model config {}: ignoring unknown field `{f}` (the fields are \
+                                 llm_model, llm_base_url, llm_api_key, roles, client); check \
+                                 its spelling",
+                                path.display()
+                            )
+                        })
+                        .collect(),
                     _server: None,
                 })
             }

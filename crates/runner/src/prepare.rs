@@ -6,6 +6,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 use spatialclaw_agent::{InputSummary, KeyFrame, Task, VideoSummary};
 use spatialclaw_evals::frames::{SampleFrames, sample_frames};
+use spatialclaw_evals::image_check::check_image;
 use spatialclaw_evals::loaders::{ImageRef, Sample};
 use spatialclaw_evals::video::{ExtractOptions, Ffmpeg};
 use spatialclaw_kernel::{InputFrame, SessionInputs, VideoInput};
@@ -105,6 +106,22 @@ pub fn prepare(
 ) -> Result<Prepared, String> {
     if let Some(missing) = sample.first_missing_file() {
         return Err(format!("input file {} does not exist", missing.display()));
+    }
+    // The dataset's own images (not frames ffmpeg extracts, which it writes itself) are checked
+    // before the kernel, the model or a perception backend decodes them: an empty, truncated,
+    // corrupt or oversized image fails this sample with a reason, never the run.
+    let shipped_frames = sample
+        .videos
+        .iter()
+        .flat_map(|v| v.frames.iter().flatten().cloned().map(ImageRef::Path));
+    for image in sample
+        .images
+        .iter()
+        .chain(&sample.ref_images)
+        .cloned()
+        .chain(shipped_frames)
+    {
+        check_image(&image)?;
     }
     let frames = sample_frames(sample, ffmpeg, extract).map_err(|e| e.to_string())?;
     if frames.groups.iter().all(|g| g.images.is_empty()) {

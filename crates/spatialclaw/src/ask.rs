@@ -64,6 +64,10 @@ pub struct AskArgs {
     /// Print the final record as JSON (images left out) instead of the trajectory.
     #[arg(long)]
     json: bool,
+    /// Serve perception with your ONNX models (a model manifest, docs/onnx.md) instead of the
+    /// synthetic backend; also read from SPATIALCLAW_ONNX_MANIFEST.
+    #[arg(long, value_name = "MANIFEST")]
+    onnx_manifest: Option<std::path::PathBuf>,
 }
 
 /// The frames of the question, on disk, with absolute frame indices.
@@ -320,7 +324,10 @@ pub async fn run(args: AskArgs) -> anyhow::Result<ExitCode> {
         key_frames: key_frames(&inputs, count, args.interface)?,
         input: inputs.summary.clone(),
     };
-    let llm = LlmClient::new(ClientConfig::from_model(&model, ClientOptions::default()))?;
+    let llm = LlmClient::new(ClientConfig::from_model(
+        &model,
+        model.client.apply(ClientOptions::default()),
+    ))?;
     let mut printer = Printer {
         out: if args.json {
             Box::new(std::io::stderr())
@@ -357,10 +364,22 @@ pub async fn run(args: AskArgs) -> anyhow::Result<ExitCode> {
         let mut session = KernelSession::start(&env, session_inputs, SessionOptions::default())
             .await
             .context("starting the kernel session")?;
-        // Perception is served by the synthetic backend until a real one is configured: it
-        // answers SynthSpatial frames and refuses others with a clear error in the cell.
+        // Perception: the ONNX models when a manifest is given; otherwise the synthetic
+        // backend, which answers SynthSpatial frames and refuses others with a clear error in
+        // the cell.
+        let manifest = args
+            .onnx_manifest
+            .clone()
+            .or_else(spatialclaw_onnx::manifest_from_env);
+        let backend: Arc<dyn spatialclaw_perception::Backend> = match manifest {
+            Some(m) => Arc::new(
+                tokio::task::spawn_blocking(move || crate::perception_cmd::open_onnx(Some(m)))
+                    .await??,
+            ),
+            None => Arc::new(SyntheticBackend::new()),
+        };
         let host = SampleHost {
-            backend: Arc::new(SyntheticBackend::new()),
+            backend,
             vlm: Some(VlmAccess::new(
                 llm.clone(),
                 &config.roles,

@@ -69,9 +69,14 @@ pub struct RunArgs {
     /// Perception backend: `auto` (synthetic ground truth for synth, else none), `synthetic`,
     /// `remote=URL[,URL...]` (servers of `spatialclaw perception serve`; token from
     /// SPATIALCLAW_PERCEPTION_TOKEN), `spatialclaw-gpu` (the original's GPU server, found through
-    /// SPATIALCLAW_GPU_REGISTRY or SPATIALCLAW_GPU_URL), or `none`.
+    /// SPATIALCLAW_GPU_REGISTRY or SPATIALCLAW_GPU_URL), `onnx[=MANIFEST]` (ONNX models in this
+    /// process; manifest from SPATIALCLAW_ONNX_MANIFEST when not given; docs/onnx.md), or `none`.
     #[arg(long, default_value = "auto")]
     perception: String,
+    /// Per-request timeout of `remote=` perception servers, in seconds (a call is tried up to
+    /// three times before the cell sees "perception service unavailable").
+    #[arg(long, default_value_t = 450.0)]
+    perception_timeout: f64,
     /// Size cap of the shared on-disk perception cache, in GB (0 = no cache).
     #[arg(long, default_value_t = 20.0)]
     perception_cache_gb: f64,
@@ -123,7 +128,12 @@ fn cached(inner: Arc<dyn Backend>, cache_gb: f64) -> anyhow::Result<Arc<dyn Back
     )?))
 }
 
-fn backend(name: &str, benchmark: &str, cache_gb: f64) -> anyhow::Result<Backends> {
+fn backend(
+    name: &str,
+    benchmark: &str,
+    cache_gb: f64,
+    timeout: std::time::Duration,
+) -> anyhow::Result<Backends> {
     let name = match name {
         "auto" if benchmark == "synth" => "synthetic",
         "auto" => "none",
@@ -141,6 +151,15 @@ fn backend(name: &str, benchmark: &str, cache_gb: f64) -> anyhow::Result<Backend
             })?;
             Ok((cached(Arc::new(GpuBackend::new(cfg)?), cache_gb)?, None))
         }
+        "onnx" => {
+            let onnx = crate::perception_cmd::open_onnx(None)?;
+            Ok((cached(Arc::new(onnx), cache_gb)?, None))
+        }
+        other if other.starts_with("onnx=") => {
+            let path = PathBuf::from(&other["onnx=".len()..]);
+            let onnx = crate::perception_cmd::open_onnx(Some(path))?;
+            Ok((cached(Arc::new(onnx), cache_gb)?, None))
+        }
         other if other.starts_with("remote=") => {
             let token = std::env::var("SPATIALCLAW_PERCEPTION_TOKEN").unwrap_or_default();
             let servers: Vec<RemoteServer> = other["remote=".len()..]
@@ -151,11 +170,15 @@ fn backend(name: &str, benchmark: &str, cache_gb: f64) -> anyhow::Result<Backend
             if servers.is_empty() {
                 anyhow::bail!("--perception remote= needs at least one URL");
             }
-            let remote = RemoteBackend::connect(servers, RemoteConfig::default())?;
+            let cfg = RemoteConfig {
+                timeout,
+                ..RemoteConfig::default()
+            };
+            let remote = RemoteBackend::connect(servers, cfg)?;
             Ok((cached(Arc::new(remote), cache_gb)?, None))
         }
         other => anyhow::bail!(
-            "unknown perception backend `{other}`; use auto, synthetic, remote=URL[,URL], spatialclaw-gpu or none"
+            "unknown perception backend `{other}`; use auto, synthetic, remote=URL[,URL], spatialclaw-gpu, onnx[=MANIFEST] or none"
         ),
     }
 }
@@ -187,12 +210,20 @@ pub async fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         a.benchmark.clone(),
         a.perception_cache_gb,
     );
+    if !(a.perception_timeout.is_finite() && a.perception_timeout > 0.0) {
+        anyhow::bail!("--perception-timeout must be a positive number of seconds");
+    }
+    let timeout = std::time::Duration::from_secs_f64(a.perception_timeout);
     // The remote clients connect with blocking I/O: keep that off the async executor.
     let (backend, synthetic) =
-        tokio::task::spawn_blocking(move || backend(&name, &bench, gb)).await??;
+        tokio::task::spawn_blocking(move || backend(&name, &bench, gb, timeout)).await??;
+    let model = Model::open(&spec).map_err(anyhow::Error::msg)?;
+    for w in &model.warnings {
+        eprintln!("warning: {w}");
+    }
     let ctx = RunContext {
         env: ensure_python_env(|m| eprintln!("{m}"))?,
-        model: Model::open(&spec).map_err(anyhow::Error::msg)?,
+        model,
         backend,
         synthetic,
     };

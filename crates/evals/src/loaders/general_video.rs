@@ -90,8 +90,15 @@ fn videomme(dir: &Path, n: usize, row: &Row) -> LoadedSample {
         .text("videoID")
         .ok_or_else(|| err("record has no videoID".into()))?;
     let path = join_relative(&dir.join("data"), &format!("{vid}.mp4")).map_err(err)?;
+    let choices = cell_choices(row.get("options"));
+    if choices.is_empty() {
+        return Err(err(
+            "multiple-choice record has no options; the `options` column must list the choices"
+                .into(),
+        ));
+    }
     let mut s = Sample::new(id.clone(), question, row.to_json());
-    s.choices = cell_choices(row.get("options"));
+    s.choices = choices;
     s.answer = answer;
     s.question_type = row.text("task_type").unwrap_or_default();
     s.videos = vec![video(path)];
@@ -122,8 +129,15 @@ fn videommev2(dir: &Path, n: usize, row: &Row) -> LoadedSample {
         .text("video_id")
         .ok_or_else(|| err("record has no video_id".into()))?;
     let path = join_relative(&dir.join("videos"), &format!("{vid}.mp4")).map_err(err)?;
+    let choices = cell_choices(row.get("options"));
+    if choices.is_empty() {
+        return Err(err(
+            "multiple-choice record has no options; the `options` column must list the choices"
+                .into(),
+        ));
+    }
     let mut s = Sample::new(id.clone(), question, row.to_json());
-    s.choices = cell_choices(row.get("options"));
+    s.choices = choices;
     s.answer = answer;
     s.question_type = row.text("second_head").unwrap_or_default();
     s.videos = vec![video(path)];

@@ -381,6 +381,14 @@ impl DatasetSpec {
                 s.instruction = assemble_instruction(&s.question, self.prompt, &s.choices);
             }
         }
+        let scorer = crate::scoring::benchmarks::benchmark(self.key);
+        for s in samples.iter_mut() {
+            if let Ok(sample) = s
+                && let Some(reason) = unusable(sample, scorer)
+            {
+                *s = Err(SampleError::new(sample.id.clone(), reason));
+            }
+        }
         if opts.media {
             for s in samples.iter_mut() {
                 if let Ok(sample) = s
@@ -395,6 +403,25 @@ impl DatasetSpec {
         }
         Ok(samples)
     }
+}
+
+/// Why a loaded sample cannot be run or scored, checked for every benchmark alike: an empty
+/// question, or a ground-truth record its scorer rejects (a missing answer, a numeric question
+/// whose answer is not a number, ...). Scoring an empty prediction reads every ground-truth field
+/// the scorer needs, so a record that passes here scores at the end of a run too; one that fails
+/// is a failed sample now, instead of an error that stops the whole run's summary later.
+fn unusable(sample: &Sample, scorer: Option<&dyn crate::Benchmark>) -> Option<String> {
+    if sample.question.trim().is_empty() {
+        return Some(
+            "the question is empty, so there is nothing to ask; fix the record's question text \
+             in the dataset or drop the record"
+                .into(),
+        );
+    }
+    let scorer = scorer?;
+    scorer.score(&sample.scoring("")).err().map(|e| {
+        format!("the ground truth cannot be scored ({e}); fix or drop this record in the dataset")
+    })
 }
 
 /// A missing-index error; the registry fills in the benchmark and layout.

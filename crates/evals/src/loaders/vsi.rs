@@ -10,6 +10,7 @@ use super::common::{
     join_relative, json_choices, jtext, read_json, read_jsonl, read_parquet, resolve,
 };
 use super::{LoadError, LoadOptions, LoadedSample, Sample, SampleError, VideoRef, require_file};
+use crate::scoring::benchmarks::VSI_MCA_TYPES;
 
 pub(super) fn load_vsi_unbiased(
     dir: &Path,
@@ -69,8 +70,15 @@ fn vsi(dir: &Path, n: usize, item: &Value) -> LoadedSample {
     let dataset = jtext(item, "dataset").ok_or_else(|| err("record has no dataset".into()))?;
     let scene = jtext(item, "scene_name").ok_or_else(|| err("record has no scene_name".into()))?;
     let path = join_relative(dir, &format!("{dataset}/{scene}.mp4")).map_err(err)?;
+    let choices = options(item).map(json_choices).unwrap_or_default();
+    if choices.is_empty() && VSI_MCA_TYPES.contains(&qtype.as_str()) {
+        return Err(err(format!(
+            "multiple-choice question (question_type {qtype}) has no options; the record's \
+             `options` must list the choices"
+        )));
+    }
     let mut s = Sample::new(id.clone(), question, item.clone());
-    s.choices = options(item).map(json_choices).unwrap_or_default();
+    s.choices = choices;
     s.answer = answer;
     s.question_type = qtype;
     s.videos = vec![video(path)];
