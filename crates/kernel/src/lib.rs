@@ -5,6 +5,8 @@
 //! the outside world through requests that a [`HostHandler`] answers.
 
 pub mod bench;
+#[doc(hidden)]
+pub mod fuzz_support;
 pub mod outcome;
 pub mod pool;
 pub mod protocol;
@@ -18,7 +20,7 @@ pub use outcome::{
 };
 pub use pool::{ExitStatus, KernelPool};
 pub use protocol::{Array, DType, Message, WireError};
-pub use provision::{PythonEnv, ensure_bench_env, ensure_python_env};
+pub use provision::{PythonEnv, ensure_bench_env, ensure_onnx_env, ensure_python_env};
 pub use sandbox::{
     HostSupport, LayerStatus, NetworkIsolation, ResourceLimits, SandboxPolicy, SandboxReport,
     host_support,

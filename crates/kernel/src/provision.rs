@@ -183,6 +183,17 @@ pub fn ensure_bench_env(progress: impl FnMut(&str)) -> Result<PythonEnv, Provisi
     ensure_env_with(JUPYTER_REQUIREMENTS, progress)
 }
 
+/// Packages the ONNX backend's tests and benchmark add: the CPU onnxruntime wheel (its
+/// `capi/libonnxruntime.so.*` is the shared library the backend loads at run time) and `onnx`
+/// (to build tiny graphs). Users with real models may install `onnxruntime-gpu` instead.
+pub const ONNX_REQUIREMENTS: &str = "onnxruntime==1.31.1\nonnx==1.23.2\n";
+
+/// A separate environment with onnxruntime and onnx added, for the ONNX backend's tests and
+/// `spatialclaw bench onnx`; the backend also finds the library here on its own.
+pub fn ensure_onnx_env(progress: impl FnMut(&str)) -> Result<PythonEnv, ProvisionError> {
+    ensure_env_with(ONNX_REQUIREMENTS, progress)
+}
+
 fn ensure_env_with(
     extra: &str,
     mut progress: impl FnMut(&str),
@@ -197,10 +208,10 @@ fn ensure_env_with(
         .map(|o| o.stdout)
         .unwrap_or_default();
     let requirements = format!("{REQUIREMENTS}{extra}");
-    let kind = if extra.is_empty() {
-        "venv"
-    } else {
-        "venv-bench"
+    let kind = match extra {
+        "" => "venv",
+        ONNX_REQUIREMENTS => "venv-onnx",
+        _ => "venv-bench",
     };
     let venv = cache.join(format!(
         "{kind}-{}",
@@ -223,10 +234,16 @@ fn ensure_env_with(
             runtime_root,
         });
     }
-    progress(if extra.is_empty() {
-        "Setting up the kernel's Python environment (numpy, scipy, pillow, matplotlib); this happens once."
-    } else {
-        "Setting up the benchmark's Python environment (adds jupyter_client and ipykernel); this happens once."
+    progress(match kind {
+        "venv" => {
+            "Setting up the kernel's Python environment (numpy, scipy, pillow, matplotlib); this happens once."
+        }
+        "venv-onnx" => {
+            "Setting up the ONNX Python environment (adds onnxruntime and onnx); this happens once."
+        }
+        _ => {
+            "Setting up the benchmark's Python environment (adds jupyter_client and ipykernel); this happens once."
+        }
     });
     let _ = fs::remove_dir_all(&venv);
     run(
@@ -252,7 +269,11 @@ fn ensure_env_with(
         "import check",
         Command::new(&python).args([
             "-c",
-            "import numpy, scipy.spatial, PIL.Image, matplotlib.pyplot",
+            if kind == "venv-onnx" {
+                "import numpy, scipy.spatial, PIL.Image, matplotlib.pyplot, onnx, onnxruntime"
+            } else {
+                "import numpy, scipy.spatial, PIL.Image, matplotlib.pyplot"
+            },
         ]),
     )?;
     cache_io(&marker, fs::write(&marker, b"ok"))?;

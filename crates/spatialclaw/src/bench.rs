@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::json;
 use spatialclaw_kernel::bench::{Stats, bench_jupyter, bench_memory, bench_ours};
-use spatialclaw_kernel::{ensure_bench_env, ensure_python_env};
+use spatialclaw_kernel::{ensure_bench_env, ensure_onnx_env, ensure_python_env};
 
 #[derive(Args)]
 pub struct BenchArgs {
@@ -23,6 +23,9 @@ enum BenchWhat {
     Synth(SynthArgs),
     /// Perception cache: hit latency of a 32-frame reconstruction, backend calls with and without it.
     Perception(PerceptionBenchArgs),
+    /// ONNX backend: Rust pre/post-processing per frame against numpy, and end-to-end calls with
+    /// tiny graphs (installs onnxruntime and onnx into a separate environment on first use).
+    Onnx(OnnxBenchArgs),
     /// The adversarial corpus: tried / blocked-by-lint / blocked-by-runtime / blocked-by-OS /
     /// escaped, with every escaped cell listed (exit code 1 when any escaped).
     Security(SecurityArgs),
@@ -71,6 +74,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         BenchWhat::Synth(a) => synth(a),
         BenchWhat::Perception(a) => perception(a).await,
         BenchWhat::Security(a) => security(a).await,
+        BenchWhat::Onnx(a) => onnx(a).await,
     }
 }
 
@@ -166,8 +170,10 @@ async fn kernel(a: KernelArgs) -> anyhow::Result<ExitCode> {
     row("  back to back", &ours.step_back_to_back, None);
     row("  without snapshots", &plain.step, None);
     println!(
-        "\n'trivial step' issues each cell after the previous cell's crash snapshot exists (it is forked \
-         while the agent waits for the model); 'back to back' also waits for that fork."
+        "\n'trivial step' issues each cell {} ms after the previous cell's crash snapshot exists (the \
+         session forks it and warms its memory while the agent waits for the model, which takes far \
+         longer); 'back to back' issues the next cell at once and so also waits for that work.",
+        spatialclaw_kernel::bench::MODEL_THINK.as_millis()
     );
     println!(
         "zygote start (once per process): {:.0} ms",
@@ -312,5 +318,103 @@ async fn perception(a: PerceptionBenchArgs) -> anyhow::Result<ExitCode> {
         "wall time (ms)", b.workload_without_cache_ms, b.workload_with_cache_ms
     );
     println!("{}", b.workload_stats);
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+struct OnnxBenchArgs {
+    /// Frame width for the per-frame figures.
+    #[arg(long, default_value_t = 640)]
+    width: usize,
+    /// Frame height for the per-frame figures.
+    #[arg(long, default_value_t = 480)]
+    height: usize,
+    /// Timed repetitions of each step (the median is printed).
+    #[arg(long, default_value_t = 20)]
+    repeats: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+async fn onnx(a: OnnxBenchArgs) -> anyhow::Result<ExitCode> {
+    use spatialclaw_onnx::bench::{STEPS, end_to_end, rust_steps};
+    use spatialclaw_onnx::testkit::{run_numpy_steps, write_tiny_models};
+    if a.width == 0 || a.height == 0 || a.width > 8192 || a.height > 8192 {
+        anyhow::bail!("--width and --height must be between 1 and 8192");
+    }
+    let env = ensure_onnx_env(|m| eprintln!("{m}")).context("preparing the onnx environment")?;
+    let venv = env
+        .python
+        .parent()
+        .and_then(|p| p.parent())
+        .context("the environment's interpreter is not in <venv>/bin")?
+        .to_owned();
+    let dir = tempfile::tempdir()?;
+    let (w, h, n) = (a.width, a.height, a.repeats.max(1));
+    eprintln!("building tiny ONNX graphs and timing the steps...");
+    let (ours, e2e, numpy) = {
+        let dir = dir.path().to_owned();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            write_tiny_models(&env.python, &dir).map_err(anyhow::Error::msg)?;
+            let ours = rust_steps(w, h, n);
+            let numpy = run_numpy_steps(
+                &env.python,
+                &dir,
+                &["bench", &w.to_string(), &h.to_string(), &n.to_string()],
+            )
+            .map_err(anyhow::Error::msg)?;
+            let numpy: serde_json::Value = serde_json::from_str(numpy.trim())?;
+            let backend = spatialclaw_onnx::OnnxBackend::open(&spatialclaw_onnx::OnnxConfig {
+                manifest: dir.join("tiny.toml"),
+                library: None,
+                search_roots: vec![venv],
+            })?;
+            let e2e = end_to_end(&backend, w, h, n)?;
+            Ok((ours, e2e, numpy))
+        })
+        .await??
+    };
+    let theirs = |name: &str| numpy.get(name).and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
+    if a.json {
+        let mut v = json!({"width": w, "height": h, "repeats": n,
+            "e2e_reconstruct_per_frame_ms": e2e.reconstruct_per_frame_ms,
+            "e2e_segment_box_cached_ms": e2e.segment_box_cached_ms,
+            "e2e_segment_box_new_frame_ms": e2e.segment_box_new_frame_ms,
+            "e2e_segment_text_ms": e2e.segment_text_ms});
+        for (name, ms) in &ours {
+            v[format!("rust_{name}_ms")] = json!(ms);
+            v[format!("numpy_{name}_ms")] = json!(theirs(name));
+        }
+        println!("{v}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("ONNX backend pre/post-processing, one {w}x{h} frame (median of {n}, milliseconds)");
+    println!("{:<22} {:>9} {:>9} {:>8}", "", "rust", "numpy", "speedup");
+    for (name, ms) in &ours {
+        debug_assert!(STEPS.contains(name));
+        let t = theirs(name);
+        println!("{name:<22} {ms:>9.2} {t:>9.2} {:>7.1}x", t / ms);
+    }
+    println!();
+    println!(
+        "End to end with tiny graphs (onnxruntime on {w}x{h} frames; model time is negligible, so \
+         this is the backend's own overhead)"
+    );
+    println!(
+        "  reconstruct, per frame          {:>9.2} ms",
+        e2e.reconstruct_per_frame_ms
+    );
+    println!(
+        "  box prompt, cached embedding    {:>9.2} ms",
+        e2e.segment_box_cached_ms
+    );
+    println!(
+        "  box prompt, new frame           {:>9.2} ms",
+        e2e.segment_box_new_frame_ms
+    );
+    println!(
+        "  text prompt (detect + segment)  {:>9.2} ms",
+        e2e.segment_text_ms
+    );
     Ok(ExitCode::SUCCESS)
 }

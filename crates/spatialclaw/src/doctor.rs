@@ -116,16 +116,18 @@ pub async fn run(_args: DoctorArgs) -> anyhow::Result<ExitCode> {
     session.shutdown().await;
 
     let missing = statuses.iter().filter(|(_, s)| !s.active).count();
-    if missing == 0 {
+    let code = if missing == 0 {
         println!("All {} sandbox layers are active.", statuses.len());
-        Ok(ExitCode::SUCCESS)
+        ExitCode::SUCCESS
     } else {
         println!(
             "{missing} of {} sandbox layers missing: sessions still run, with the remaining layers only.",
             statuses.len()
         );
-        Ok(ExitCode::from(1))
-    }
+        ExitCode::from(1)
+    };
+    onnx_report();
+    Ok(code)
 }
 
 /// The lint is compiled in; check that it still refuses what it must (an aliased `open` and a
@@ -159,5 +161,29 @@ fn lint_status() -> LayerStatus {
                 if allowed { "allowed" } else { "refused" }
             ),
         }
+    }
+}
+
+/// The `onnx` perception backend: whether onnxruntime's library is found, and which execution
+/// provider sessions get. Informational: it does not change the exit status.
+fn onnx_report() {
+    println!();
+    println!("ONNX perception backend (--perception onnx)");
+    match spatialclaw_onnx::probe(&[spatialclaw_kernel::provision::cache_dir()]) {
+        Ok((library, version, provider, note)) => {
+            println!("  onnxruntime    {version} from {}", library.display());
+            println!("  provider       {provider}");
+            if !note.is_empty() {
+                println!("  note           {note}");
+            }
+        }
+        Err(e) => println!("  not available  {e}"),
+    }
+    match spatialclaw_onnx::manifest_from_env() {
+        Some(m) => println!(
+            "  manifest       {} (SPATIALCLAW_ONNX_MANIFEST)",
+            m.display()
+        ),
+        None => println!("  manifest       none set (SPATIALCLAW_ONNX_MANIFEST or onnx=PATH)"),
     }
 }

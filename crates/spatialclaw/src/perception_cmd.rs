@@ -38,6 +38,8 @@ enum BackendName {
     SpatialclawGpu,
     /// Other `spatialclaw perception serve` processes (--remote URL, --remote-token-file).
     Remote,
+    /// ONNX models run by onnxruntime in this process (--onnx-manifest; docs/onnx.md).
+    Onnx,
 }
 
 #[derive(Args)]
@@ -94,6 +96,33 @@ struct ServeArgs {
     /// remote: file holding the token of the --remote servers.
     #[arg(long)]
     remote_token_file: Option<PathBuf>,
+    /// onnx: the model manifest (default: $SPATIALCLAW_ONNX_MANIFEST).
+    #[arg(long)]
+    onnx_manifest: Option<PathBuf>,
+}
+
+/// Open the `onnx` backend: the manifest given or `SPATIALCLAW_ONNX_MANIFEST`; onnxruntime from
+/// `ORT_DYLIB_PATH` or the virtual environments under SpatialClaw's cache directory.
+pub fn open_onnx(manifest: Option<PathBuf>) -> anyhow::Result<spatialclaw_onnx::OnnxBackend> {
+    let manifest = manifest
+        .or_else(spatialclaw_onnx::manifest_from_env)
+        .context(
+            "the onnx backend needs a model manifest: pass its path (--onnx-manifest, or \
+             --perception onnx=PATH) or set SPATIALCLAW_ONNX_MANIFEST; format in docs/onnx.md",
+        )?;
+    let backend = spatialclaw_onnx::OnnxBackend::open(&spatialclaw_onnx::OnnxConfig {
+        manifest,
+        library: None,
+        search_roots: vec![spatialclaw_kernel::provision::cache_dir()],
+    })?;
+    let rt = backend.runtime();
+    eprintln!(
+        "onnx backend: onnxruntime {} from {} on {}",
+        rt.version,
+        rt.library.display(),
+        rt.provider.label()
+    );
+    Ok(backend)
 }
 
 pub async fn run(args: PerceptionArgs) -> anyhow::Result<ExitCode> {
@@ -179,6 +208,7 @@ fn build_backend(a: &ServeArgs) -> anyhow::Result<Arc<dyn Backend>> {
                 .collect();
             Arc::new(RemoteBackend::connect(servers, RemoteConfig::default())?)
         }
+        BackendName::Onnx => Arc::new(open_onnx(a.onnx_manifest.clone())?),
     };
     if !a.cache {
         return Ok(backend);
