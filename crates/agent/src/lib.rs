@@ -12,6 +12,8 @@ pub mod config;
 pub mod context;
 pub mod cot;
 pub mod feedback;
+#[doc(hidden)]
+pub mod fuzz_support;
 pub mod host;
 pub mod parse;
 pub mod plan;

@@ -11,6 +11,7 @@
 //! hand-written parser is easier to audit than a filter over Python's full grammar.
 
 use serde_json::{Map, Value};
+use spatialclaw_lint::{Policy, lint};
 
 use crate::parse::{ActionKind, FormatError, Sections, parse_sections};
 
@@ -200,7 +201,9 @@ pub fn render_value(v: &Value) -> String {
         Value::Bool(false) => "False".into(),
         Value::Number(n) => n.to_string(),
         Value::String(s) => {
-            if restricted::is_restricted(s) {
+            // The restricted grammar allows any public attribute; the lint also refuses some of
+            // those (`ag_await`, `gi_frame`, …), and such an argument is text, not code.
+            if restricted::is_restricted(s) && lint(s.trim(), &Policy::agent()).is_clean() {
                 s.trim().to_owned()
             } else {
                 string_literal(s)
@@ -227,6 +230,20 @@ fn string_literal(s: &str) -> String {
 
 /// The Python line for a tool call at step `step`.
 pub fn translate(call: &ToolCall, step: usize) -> Result<String, String> {
+    let code = translate_unchecked(call, step)?;
+    let report = lint(&code, &Policy::agent());
+    if report.is_clean() {
+        Ok(code)
+    } else {
+        Err(format!(
+            "The tool call {:?} translates to code the kernel refuses:\n{}",
+            call.tool,
+            report.render()
+        ))
+    }
+}
+
+fn translate_unchecked(call: &ToolCall, step: usize) -> Result<String, String> {
     check_tool(&call.tool)?;
     for name in call.args.keys() {
         if !is_identifier(name) {
@@ -310,10 +327,16 @@ pub mod restricted {
             } else if c.is_ascii_digit()
                 || (c == '.' && b.get(i + 1).is_some_and(char::is_ascii_digit))
             {
+                let start = i;
                 while i < b.len() && (b[i].is_ascii_digit() || b[i] == '.' || b[i] == '_') {
                     i += 1;
                 }
-                if i < b.len() && (b[i] == 'e' || b[i] == 'E') {
+                let mantissa: String = b[start..i].iter().collect();
+                let has_exponent = i < b.len() && (b[i] == 'e' || b[i] == 'E');
+                if !python_number(&mantissa, has_exponent) {
+                    return None; // "007", "1.2.3", "1__0": text, not code
+                }
+                if has_exponent {
                     i += 1;
                     if i < b.len() && (b[i] == '+' || b[i] == '-') {
                         i += 1;
@@ -335,6 +358,12 @@ pub mod restricted {
                 loop {
                     match b.get(i) {
                         None | Some('\n') => return None,
+                        // \x, \u, \U and \N need exact digits or a valid name; a malformed
+                        // one is a SyntaxError in CPython (that ruff's parser does not report), so
+                        // such a string stays text.
+                        Some('\\') if matches!(b.get(i + 1), Some('x' | 'u' | 'U' | 'N')) => {
+                            return None;
+                        }
                         Some('\\') => i += 2,
                         Some(&q) if q == c => {
                             i += 1;
@@ -352,6 +381,31 @@ pub mod restricted {
             }
         }
         Some(out)
+    }
+
+    /// Whether digits, points and underscores (before an optional exponent) form a Python
+    /// number: one point at most, underscores only between digits, and no leading zero on an
+    /// integer (`007` is a SyntaxError in Python 3).
+    fn python_number(mantissa: &str, has_exponent: bool) -> bool {
+        let digits = |s: &str| {
+            s.is_empty()
+                || s.split('_')
+                    .all(|g| !g.is_empty() && g.bytes().all(|c| c.is_ascii_digit()))
+        };
+        let (int, frac) = match mantissa.split_once('.') {
+            Some((a, b)) => (a, Some(b)),
+            None => (mantissa, None),
+        };
+        if !digits(int)
+            || !frac.is_none_or(digits)
+            || (int.is_empty() && frac.is_none_or(str::is_empty))
+        {
+            return false;
+        }
+        frac.is_some()
+            || has_exponent
+            || !int.starts_with('0')
+            || int.bytes().all(|c| c == b'0' || c == b'_')
     }
 
     struct Parser {
@@ -433,11 +487,20 @@ pub mod restricted {
             if self.eat(')') {
                 return Some(());
             }
+            // Python refuses a positional argument after a keyword one, a repeated keyword and
+            // a keyword that is not an identifier (`None=1`).
+            let mut keywords: Vec<String> = Vec::new();
             loop {
-                if let (Some(Tok::Name(_)), Some(Tok::P('='))) =
+                if let (Some(Tok::Name(name)), Some(Tok::P('='))) =
                     (self.toks.get(self.pos), self.toks.get(self.pos + 1))
                 {
+                    if !super::is_identifier(name) || keywords.contains(name) {
+                        return None;
+                    }
+                    keywords.push(name.clone());
                     self.pos += 2;
+                } else if !keywords.is_empty() {
+                    return None;
                 }
                 self.expr(depth + 1)?;
                 if self.calls != calls_before {
@@ -457,14 +520,17 @@ pub mod restricted {
 
         fn subscript(&mut self, depth: usize) -> Option<()> {
             loop {
-                // slice: [a]:[b][:[c]] or a plain expression
+                // slice: [a]:[b][:[c]] or a plain expression; never empty (`x[]`, `x[,1]`)
                 let mut parts = 0;
+                let mut empty = true;
                 loop {
                     if !matches!(self.peek(), Some(Tok::P(':' | ',' | ']'))) {
                         self.expr(depth + 1)?;
+                        empty = false;
                     }
                     if self.eat(':') {
                         parts += 1;
+                        empty = false;
                         if parts > 2 {
                             return None;
                         }
@@ -472,8 +538,11 @@ pub mod restricted {
                     }
                     break;
                 }
-                if !self.eat(',') {
-                    return Some(());
+                if empty {
+                    return None;
+                }
+                if !self.eat(',') || self.peek() == Some(&Tok::P(']')) {
+                    return Some(()); // `x[1,]` is a one-element tuple
                 }
             }
         }
@@ -570,6 +639,9 @@ mod tests {
             "5",
             "-1.5",
             "None",
+            "InputImages[1,]",
+            "InputImages[:, 0]",
+            "result_1.get_mask(0, object='chair')",
         ] {
             assert!(is_restricted(code), "{code}");
         }
@@ -588,6 +660,18 @@ mod tests {
             "__import__('os')",
             "result_1.get()[0]",
             "",
+            "007",
+            "1.2.3",
+            "1__0",
+            "InputImages[01]",
+            "InputImages['\\N']",
+            "result_1.get_mask(0, '\\x4')",
+            "InputImages[ ]",
+            "InputImages[,1]",
+            "InputImages[1,,2]",
+            "result_1.get_mask(frame=0, 'chair')",
+            "result_1.get_mask(x=1, x=2)",
+            "result_1.get_mask(None=1)",
         ] {
             assert!(!is_restricted(text), "{text}");
         }
@@ -644,7 +728,14 @@ mod tests {
                 .unwrap_err()
                 .contains("not valid JSON")
         );
+        let c = call(json!({"tool": "vlm.locate", "args": {"q": "result_1.ag_await(0, 'chair')"}}));
+        assert_eq!(
+            translate(&c, 3).unwrap(),
+            "result_3 = vlm.locate(q=\"result_1.ag_await(0, 'chair')\")\nresult_3",
+            "an argument the lint refuses is text"
+        );
         for tool in [
+            "result_1.gi_frame",
             "os.system",
             "tools.SAM3",
             "tools._private.x",

@@ -127,7 +127,25 @@ impl Row {
 
 /// Reads every row of a parquet file, leaving out the columns named in `skip` (not even decoded:
 /// re-scoring does not need the image columns, which are most of the file).
+///
+/// The parquet reader panics on some corrupt files (found by fuzzing: a data page that declares
+/// no values but carries bytes divides by zero in parquet 60); such a file is a load error
+/// naming it, not a crash of the whole run.
 pub fn read_parquet(path: &Path, skip: &[&str]) -> Result<Vec<Row>, LoadError> {
+    std::panic::catch_unwind(|| read_parquet_unguarded(path, skip)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(LoadError::Parquet {
+            path: path.to_path_buf(),
+            reason: format!("the parquet reader failed on corrupt data ({what})"),
+        })
+    })
+}
+
+fn read_parquet_unguarded(path: &Path, skip: &[&str]) -> Result<Vec<Row>, LoadError> {
     let perr = |e: &dyn std::fmt::Display| LoadError::Parquet {
         path: path.to_path_buf(),
         reason: e.to_string(),

@@ -1,0 +1,3 @@
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| spatialclaw_agent::fuzz_support::react_translator(data));
