@@ -84,6 +84,10 @@ fn images(paths: &[PathBuf]) -> anyhow::Result<Inputs> {
         if !p.is_file() {
             bail!("image {} does not exist", p.display());
         }
+        // Headers only: a zero-byte, truncated or 20000x20000 file is refused here, before a
+        // session decodes it or a model is paid to look at it.
+        spatialclaw_evals::image_check::inspect_file(p)
+            .map_err(|e| anyhow::anyhow!("image {} {e}", p.display()))?;
         frames.push(InputFrame {
             path: p.canonicalize().unwrap_or_else(|_| p.clone()),
             frame_index: i as i64,

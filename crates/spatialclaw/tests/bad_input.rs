@@ -523,3 +523,31 @@ fn videos_ffmpeg_cannot_read_fail_their_sample_and_the_rest_score() {
         serde_json::from_slice(&std::fs::read(out.join("results_summary.json")).unwrap()).unwrap();
     assert_eq!(summary["failed_samples"], 5, "{summary}");
 }
+
+/// `spatialclaw ask` refuses a bad image before any model call, naming the file and the problem.
+#[test]
+fn ask_refuses_bad_images_before_calling_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = LocalServer::start(|_: &Value| Ok(ANSWER_A.into())).unwrap();
+    let model = model_config(dir.path(), &server, json!({}));
+    let cases: [(&str, Vec<u8>, &str); 3] = [
+        ("empty.png", Vec::new(), "empty"),
+        ("bomb.png", png_bomb(), "20000"),
+        ("cut.png", png(16, 16)[..40].to_vec(), "truncated"),
+    ];
+    for (name, bytes, says) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_spatialclaw"))
+            .args(["ask", "How many chairs?", "--model"])
+            .arg(&model)
+            .arg("--image")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{name}: {err}");
+        assert!(err.contains(name) && err.contains(says), "{name}: {err}");
+    }
+    assert_eq!(server.request_count(), 0, "no model call for a bad image");
+}
