@@ -7,7 +7,7 @@ snapshot resumes with every variable the agent had, instead of a blank kernel.
 """
 
 import ast
-import json
+import io
 import linecache
 import os
 import signal
@@ -147,11 +147,17 @@ class Session:
         exec(_WARM_UP_CODE, self.ns)
         self._compile("_warm = [0]\n_warm", _WARM_UP_NAME)
         BoundedCapture(), BoundedCapture(head=8000, tail=8000)
+        sys.stdout, sys.stderr = sys.stdout, sys.stderr  # the cell swaps them in and out
         for cache in (linecache.cache, CELL_SOURCES):
             cache[_WARM_UP_NAME] = None
             del cache[_WARM_UP_NAME]
-        json.dumps({"type": "exec_result", "ok": True, "variables": [{"name": "x", "value": 1}]},
-                   separators=(",", ":"))
+        # The pipe's framing and JSON, through a buffer instead of the socket.
+        frame = io.BytesIO()
+        write_message(frame, {"type": "exec_result", "id": 0, "ok": True, "stdout": "",
+                              "variables": [{"name": "x", "type": "int", "value": 1}]})
+        write_message(frame, {"type": "exec", "id": 1, "code": "x = 1"})
+        frame.seek(0)
+        read_message(frame), read_message(frame)
 
     def _sleep_until_resumed(self):
         """In the snapshot: drop the session's connection and wait for SIGUSR1 from the host."""

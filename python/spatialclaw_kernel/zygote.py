@@ -21,6 +21,7 @@ from . import RUNTIME_VERSION, namespace
 from .wire import read_message, write_message
 
 PR_SET_CHILD_SUBREAPER = 36
+SPARE_ACK_TIMEOUT = 1.0  # seconds a spare has to confirm it took a request
 
 
 def _become_subreaper():
@@ -42,7 +43,8 @@ class Zygote:
         self.control_in = control_in
         self.control_out = control_out
         self.groups = set()  # process groups of live sessions (session + its snapshot)
-        # A session forked ahead of need, waiting on a pipe for its orders: (pid, write fd).
+        # A session forked ahead of need, waiting on a pipe for its orders:
+        # (pid, orders write fd, acknowledgement read fd).
         # Handing it a request skips the fork (milliseconds of page-table copying) on the path
         # the host waits on; the next spare is forked after the reply, while the host works.
         self.spare = None
@@ -60,6 +62,7 @@ class Zygote:
                 return
             if self.spare is not None and pid == self.spare[0]:
                 os.close(self.spare[1])
+                os.close(self.spare[2])
                 self.spare = None
             self.send({"type": "exited", "pid": pid, "status": _status(raw)})
             # A group outlives its leader: a resumed snapshot and its own snapshot keep the
@@ -86,41 +89,62 @@ class Zygote:
         if self.spare is not None:
             return
         orders_r, orders_w = os.pipe()
+        ack_r, ack_w = os.pipe()
         pid = os.fork()
         if pid == 0:
             os.close(orders_w)
-            self._child(None, orders_r)  # never returns
+            os.close(ack_r)
+            self._child(None, (orders_r, ack_w))  # never returns
         os.close(orders_r)
+        os.close(ack_w)
         self.groups.add(pid)
-        self.spare = (pid, orders_w)
+        self.spare = (pid, orders_w, ack_r)
 
     def _hand_to_spare(self, msg):
         """-> the spare's pid once it has the request, or None (no spare, or it died)."""
         if self.spare is None:
             return None
-        pid, orders_w = self.spare
+        pid, orders_w, ack_r = self.spare
         self.spare = None
+        # A pipe write succeeds while a killed spare is still on its way out, so the spare
+        # confirms it read its orders; end-of-file instead (it died) or silence means the
+        # request goes to a fresh fork, and a silent spare is killed so that it can never
+        # connect under the same token.
+        took = False
         try:
             with os.fdopen(orders_w, "wb") as orders:
                 write_message(orders, msg)
-        except OSError:  # it died meanwhile (EPIPE); fork a session the usual way
+            ready, _, _ = select.select([ack_r], [], [], SPARE_ACK_TIMEOUT)
+            took = bool(ready) and os.read(ack_r, 1) == b"1"
+        except OSError:
+            pass
+        finally:
+            os.close(ack_r)
+        if not took:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
             return None
         return pid
 
-    def _child(self, msg, orders_fd=None):
+    def _child(self, msg, spare_pipes=None):
         code = 0
         try:
             os.setpgid(0, 0)  # own group: terminal Ctrl-C stays with the host; kill(-pgid) cleans up
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             self.control_in.close()
             self.control_out.close()
-            if orders_fd is not None:
+            if spare_pipes is not None:
                 # A spare: wait for the request; end quietly if the zygote goes first.
+                orders_fd, ack_fd = spare_pipes
                 with os.fdopen(orders_fd, "rb") as orders:
                     try:
                         msg, _ = read_message(orders)
                     except EOFError:
                         os._exit(0)
+                os.write(ack_fd, b"1")
+                os.close(ack_fd)
             # Objects stay frozen: collecting them would touch (and so copy) the whole heap.
             from .session import run_forked_session
 
