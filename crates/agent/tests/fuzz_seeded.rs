@@ -2,62 +2,12 @@
 //! in CI without a fuzzer: structured inputs from `arbitrary` plus mutated valid inputs, each run
 //! through the very entry point the cargo-fuzz target calls.
 
-use arbitrary::{Arbitrary, Unstructured};
+use arbitrary::Arbitrary;
 use serde_json::{Map, Value};
 use spatialclaw_agent::fuzz_support::{
     react_translator, response_parser, response_seeds, tool_call_seeds,
 };
-
-/// splitmix64: a fixed-seed byte source, so every run tries the same inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-/// Flip, insert, delete, duplicate and truncate bytes of a valid input.
-fn mutate(rng: &mut Rng, seed: &[u8], dictionary: &[&str]) -> Vec<u8> {
-    let mut out = seed.to_vec();
-    for _ in 0..1 + rng.below(4) {
-        let at = rng.below(out.len() + 1);
-        match rng.below(6) {
-            0 if !out.is_empty() => {
-                let i = at.min(out.len() - 1);
-                out[i] ^= 1 << rng.below(8);
-            }
-            1 => out.insert(at, rng.next() as u8),
-            2 if at < out.len() => {
-                let end = (at + 1 + rng.below(8)).min(out.len());
-                out.drain(at..end);
-            }
-            3 => out.truncate(at),
-            4 => {
-                let word = dictionary[rng.below(dictionary.len())].as_bytes();
-                out.splice(at..at, word.iter().copied());
-            }
-            _ if !out.is_empty() => {
-                let from = rng.below(out.len());
-                let end = (from + 1 + rng.below(16)).min(out.len());
-                let chunk = out[from..end].to_vec();
-                out.splice(at..at, chunk);
-            }
-            _ => {}
-        }
-    }
-    out
-}
+use spatialclaw_fuzzkit::{Rng, mutate, structured};
 
 const REPLY_WORDS: &[&str] = &[
     "**Purpose**:",
@@ -315,19 +265,6 @@ fn render_call(c: &CallSpec) -> Vec<u8> {
 }
 
 /// Runs `f` on `count` structured inputs of type `T`, each built from fresh PRNG bytes.
-fn structured<T: for<'a> Arbitrary<'a>>(seed: u64, count: usize, mut f: impl FnMut(T)) {
-    let mut rng = Rng(seed);
-    let mut built = 0;
-    while built < count {
-        let len = 16 + rng.below(512);
-        let raw = rng.bytes(len);
-        if let Ok(v) = T::arbitrary(&mut Unstructured::new(&raw)) {
-            f(v);
-            built += 1;
-        }
-    }
-}
-
 #[test]
 fn response_parser_survives_structured_replies() {
     structured::<Vec<SectionSpec>>(1, 3000, |sections| {
@@ -362,7 +299,7 @@ fn react_translator_survives_mutated_calls() {
         react_translator(&[[3].as_slice(), seed].concat());
     }
     for i in 0..3000 {
-        let mut input = vec![rng.next() as u8];
+        let mut input = vec![rng.next_u64() as u8];
         input.extend(mutate(&mut rng, &seeds[i % seeds.len()], CALL_WORDS));
         react_translator(&input);
     }

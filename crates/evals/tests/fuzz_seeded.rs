@@ -9,57 +9,7 @@ use spatialclaw_evals::fuzz_support::{
     FIELD_NAMES, LAYOUTS, encode_records, load_layout, record_seeds, records, scoring,
     scoring_seeds, with_layout,
 };
-
-/// splitmix64: a fixed-seed byte source, so every run tries the same inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-/// Flip, insert, delete, duplicate and truncate bytes of a valid input.
-fn mutate(rng: &mut Rng, seed: &[u8], dictionary: &[&str]) -> Vec<u8> {
-    let mut out = seed.to_vec();
-    for _ in 0..1 + rng.below(4) {
-        let at = rng.below(out.len() + 1);
-        match rng.below(6) {
-            0 if !out.is_empty() => {
-                let i = at.min(out.len() - 1);
-                out[i] ^= 1 << rng.below(8);
-            }
-            1 => out.insert(at, rng.next() as u8),
-            2 if at < out.len() => {
-                let end = (at + 1 + rng.below(8)).min(out.len());
-                out.drain(at..end);
-            }
-            3 => out.truncate(at),
-            4 => {
-                let word = dictionary[rng.below(dictionary.len())].as_bytes();
-                out.splice(at..at, word.iter().copied());
-            }
-            _ if !out.is_empty() => {
-                let from = rng.below(out.len());
-                let end = (from + 1 + rng.below(16)).min(out.len());
-                let chunk = out[from..end].to_vec();
-                out.splice(at..at, chunk);
-            }
-            _ => {}
-        }
-    }
-    out
-}
+use spatialclaw_fuzzkit::{Rng, mutate};
 
 const WORDS: &[&str] = &[
     "\"question\"",
@@ -195,7 +145,7 @@ fn structured_records_in_every_index_format() {
             };
             let recs: Vec<Value> = specs.iter().take(4).map(record).collect();
             let mut input = with_layout(i, encode_records(l.format, &recs));
-            input[1] = rng.next() as u8;
+            input[1] = rng.next_u64() as u8;
             records(&input);
             built += 1;
         }
