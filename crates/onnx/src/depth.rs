@@ -14,6 +14,7 @@
 //! Geometry within one frame is right; across frames of a moving camera it is not, and users
 //! who need that must provide a multi-view model.
 
+use spatialclaw_perception::pose::{IDENTITY, Mat4, mat_mul, rigid_inverse};
 use spatialclaw_perception::resize::resize_nearest;
 use spatialclaw_perception::{PerceptionError, Reconstruction, RgbFrame};
 
@@ -30,8 +31,6 @@ pub struct DepthModel {
     spec: DepthSpec,
     model: Model,
 }
-
-type Mat4 = [[f64; 4]; 4];
 
 /// Per-frame model results at model resolution.
 struct FrameOut {
@@ -120,35 +119,6 @@ fn to_frame_res(
     }
     resize_nearest(&crop, 1, (ch, cw), 1, frame)
 }
-
-fn rigid_inverse(m: &Mat4) -> Mat4 {
-    let mut out = [[0.0; 4]; 4];
-    for i in 0..3 {
-        for j in 0..3 {
-            out[i][j] = m[j][i];
-        }
-        out[i][3] = -(0..3).map(|k| m[k][i] * m[k][3]).sum::<f64>();
-    }
-    out[3][3] = 1.0;
-    out
-}
-
-fn mat_mul(a: &Mat4, b: &Mat4) -> Mat4 {
-    let mut out = [[0.0; 4]; 4];
-    for (i, row) in out.iter_mut().enumerate() {
-        for (j, cell) in row.iter_mut().enumerate() {
-            *cell = (0..4).map(|k| a[i][k] * b[k][j]).sum();
-        }
-    }
-    out
-}
-
-const IDENTITY: Mat4 = [
-    [1.0, 0.0, 0.0, 0.0],
-    [0.0, 1.0, 0.0, 0.0],
-    [0.0, 0.0, 1.0, 0.0],
-    [0.0, 0.0, 0.0, 1.0],
-];
 
 impl DepthModel {
     pub fn open(rt: &Runtime, spec: &DepthSpec) -> Result<Self, OnnxError> {

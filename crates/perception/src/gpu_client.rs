@@ -14,6 +14,7 @@
 //! Unlike the original client, an exhausted retry budget reports the underlying errors
 //! (quirk §10.3 #13), and discovery does not wait hours for a server to appear (#14).
 
+use crate::pose::{Mat4, mat_mul, rigid_inverse};
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -254,30 +255,6 @@ fn bad(msg: impl Into<String>) -> PerceptionError {
         "spatialclaw-gpu: malformed server result: {}",
         msg.into()
     ))
-}
-
-type Mat4 = [[f64; 4]; 4];
-
-fn rigid_inverse(m: &Mat4) -> Mat4 {
-    let mut out = [[0.0; 4]; 4];
-    for i in 0..3 {
-        for j in 0..3 {
-            out[i][j] = m[j][i];
-        }
-        out[i][3] = -(0..3).map(|k| m[k][i] * m[k][3]).sum::<f64>();
-    }
-    out[3][3] = 1.0;
-    out
-}
-
-fn mat_mul(a: &Mat4, b: &Mat4) -> Mat4 {
-    let mut out = [[0.0; 4]; 4];
-    for (i, row) in out.iter_mut().enumerate() {
-        for (j, cell) in row.iter_mut().enumerate() {
-            *cell = (0..4).map(|k| a[i][k] * b[k][j]).sum();
-        }
-    }
-    out
 }
 
 /// Turn the server's reconstruction dataclass into our raw reconstruction at the input size.

@@ -17,6 +17,7 @@ pub mod fuzz_support;
 pub mod gpu_client;
 pub mod gpu_codec;
 pub mod noise;
+pub mod pose;
 pub mod remote;
 pub mod resize;
 pub mod server;

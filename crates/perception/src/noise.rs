@@ -18,6 +18,7 @@
 //! seed and the request's content, so the same request always gets the same noise — results
 //! stay cacheable and runs reproducible.
 
+use crate::pose::{Mat4, mat_mul};
 use std::sync::Arc;
 
 use spatialclaw_synth::rng::SplitMix64;
@@ -85,18 +86,6 @@ impl Rng {
         let u2 = self.uniform();
         (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
     }
-}
-
-type Mat4 = [[f64; 4]; 4];
-
-fn mat_mul(a: &Mat4, b: &Mat4) -> Mat4 {
-    let mut out = [[0.0; 4]; 4];
-    for (i, row) in out.iter_mut().enumerate() {
-        for (j, cell) in row.iter_mut().enumerate() {
-            *cell = (0..4).map(|k| a[i][k] * b[k][j]).sum();
-        }
-    }
-    out
 }
 
 /// Rigid transform: rotation by `angle` about unit `axis` (Rodrigues), then translation `t`.

@@ -5,6 +5,7 @@
 //! back in the first camera's frame, like a DA3 server's raw output, so the kernel-side
 //! alignment code runs for real.
 
+use crate::pose::{mat_mul, rigid_inverse};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -23,31 +24,6 @@ struct Truth {
 #[derive(Default)]
 pub struct SyntheticBackend {
     frames: RwLock<HashMap<[u8; 32], Arc<Truth>>>,
-}
-
-type Mat4 = [[f64; 4]; 4];
-
-fn mat_mul(a: &Mat4, b: &Mat4) -> Mat4 {
-    let mut out = [[0.0; 4]; 4];
-    for (i, row) in out.iter_mut().enumerate() {
-        for (j, cell) in row.iter_mut().enumerate() {
-            *cell = (0..4).map(|k| a[i][k] * b[k][j]).sum();
-        }
-    }
-    out
-}
-
-/// Inverse of a rigid transform [R t; 0 1].
-fn rigid_inverse(m: &Mat4) -> Mat4 {
-    let mut out = [[0.0; 4]; 4];
-    for i in 0..3 {
-        for j in 0..3 {
-            out[i][j] = m[j][i];
-        }
-        out[i][3] = -(0..3).map(|k| m[k][i] * m[k][3]).sum::<f64>();
-    }
-    out[3][3] = 1.0;
-    out
 }
 
 fn normalise(text: &str) -> Vec<String> {
