@@ -192,27 +192,6 @@ impl DepthModel {
             .collect())
     }
 
-    fn check_size(&self, frames: &[RgbFrame]) -> Result<(), PerceptionError> {
-        let first = frames
-            .first()
-            .ok_or_else(|| PerceptionError::BadInput("no frames to reconstruct".into()))?;
-        if let Some(odd) = frames
-            .iter()
-            .find(|f| (f.width, f.height) != (first.width, first.height))
-        {
-            return Err(PerceptionError::BadInput(format!(
-                "all frames must share one size: frame {} is {}x{}, frame {} is {}x{}",
-                odd.frame_index,
-                odd.width,
-                odd.height,
-                first.frame_index,
-                first.width,
-                first.height
-            )));
-        }
-        Ok(())
-    }
-
     /// Run the model: per frame (single-view) or once for all frames (multi-view).
     fn infer(&self, frames: &[RgbFrame]) -> Result<Inferred, OnnxError> {
         let s = &self.spec;
@@ -332,7 +311,7 @@ impl DepthModel {
     }
 
     pub fn reconstruct(&self, frames: &[RgbFrame]) -> Result<Reconstruction, PerceptionError> {
-        self.check_size(frames)?;
+        spatialclaw_perception::types::common_size(frames)?;
         let (outs, poses, prepared) = self.infer(frames)?;
         let n = frames.len();
         let (h, w) = (frames[0].height, frames[0].width);

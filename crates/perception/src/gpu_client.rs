@@ -736,23 +736,7 @@ impl Backend for GpuBackend {
     }
 
     fn reconstruct(&self, frames: &[RgbFrame]) -> Result<Reconstruction, PerceptionError> {
-        let first = frames
-            .first()
-            .ok_or_else(|| PerceptionError::BadInput("no frames to reconstruct".into()))?;
-        if let Some(odd) = frames
-            .iter()
-            .find(|f| (f.width, f.height) != (first.width, first.height))
-        {
-            return Err(PerceptionError::BadInput(format!(
-                "all frames must share one size: frame {} is {}x{}, frame {} is {}x{}",
-                odd.frame_index,
-                odd.width,
-                odd.height,
-                first.frame_index,
-                first.width,
-                first.height
-            )));
-        }
+        crate::types::common_size(frames)?;
         let images = frames
             .iter()
             .map(|f| png_of(f).map(|p| gpu_codec::image_json(&p)))

@@ -49,6 +49,23 @@ impl RgbFrame {
     }
 }
 
+/// The first frame, once every frame is known to have its size: reconstruction takes one size.
+pub fn common_size(frames: &[RgbFrame]) -> Result<&RgbFrame, crate::PerceptionError> {
+    let first = frames
+        .first()
+        .ok_or_else(|| crate::PerceptionError::BadInput("no frames to reconstruct".into()))?;
+    if let Some(odd) = frames
+        .iter()
+        .find(|f| (f.width, f.height) != (first.width, first.height))
+    {
+        return Err(crate::PerceptionError::BadInput(format!(
+            "all frames must share one size: frame {} is {}x{}, frame {} is {}x{}",
+            odd.frame_index, odd.width, odd.height, first.frame_index, first.width, first.height
+        )));
+    }
+    Ok(first)
+}
+
 /// Raw multi-view reconstruction, like a DA3 server returns it: geometry in the first camera's
 /// frame (OpenCV axes), at the input resolution. The kernel-side tool aligns it to gravity.
 #[derive(Debug, Clone, PartialEq)]
