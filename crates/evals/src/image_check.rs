@@ -173,20 +173,11 @@ fn be32(b: &[u8]) -> u32 {
 
 /// CRC-32 (ISO-HDLC, as PNG uses), bitwise: chunks are small and this runs once per image.
 fn crc32(parts: &[&[u8]]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
+    let mut h = crc32fast::Hasher::new();
     for part in parts {
-        for &byte in *part {
-            crc ^= u32::from(byte);
-            for _ in 0..8 {
-                crc = if crc & 1 != 0 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
+        h.update(part);
     }
-    !crc
+    h.finalize()
 }
 
 fn png(bytes: &[u8]) -> Result<ImageInfo, ImageProblem> {
