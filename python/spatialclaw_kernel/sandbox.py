@@ -94,6 +94,7 @@ def apply(policy):
     )
     layers["network_namespace"] = _guarded(True, lambda: _check_network_namespace(policy))
     if wanted.get("landlock", True):
+        # Setting Landlock up resolves syscall() and prctl() on the C library handle.
         try:
             fs, net, abi = _apply_landlock(read_roots, scratch)
         except Exception as exc:  # noqa: BLE001 - a missing layer is reported, never fatal
@@ -103,6 +104,7 @@ def apply(policy):
         report["landlock_abi"] = abi
     else:
         layers["landlock_fs"] = layers["landlock_net"] = _missing("disabled by the session policy")
+    _forget_c_functions()
     if wanted.get("audit_hook", True):
         layers["audit_hook"] = _guarded(
             True, lambda: _install_audit_hook(read_roots, scratch, policy)
@@ -489,6 +491,20 @@ def _libc():
 
         _LIBC.append(ctypes.CDLL(None, use_errno=True))
     return _LIBC[0]
+
+
+def _forget_c_functions():
+    """Drop the C functions the set-up resolved on the library handle.
+
+    ctypes raises no audit event when a resolved function is called, only when one is looked
+    up: a syscall() left on the handle would let code that reaches it (bypassing the lint)
+    make any system call unchecked."""
+    if not _LIBC:
+        return
+    libc = _LIBC[0]
+    for name, value in list(vars(libc).items()):
+        if isinstance(value, libc._FuncPtr):
+            delattr(libc, name)
 
 
 def prewarm():

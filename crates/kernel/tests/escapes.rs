@@ -127,10 +127,12 @@ impl Arena {
     /// The attempt failed with a PermissionError (or another error that names the refusal).
     async fn refused(&mut self, template: &str) -> ExecOutcome {
         let out = self.run(template).await;
-        let err = out
-            .error
-            .as_ref()
-            .unwrap_or_else(|| panic!("escape ran without error; stdout: {}", out.stdout));
+        let err = out.error.as_ref().unwrap_or_else(|| {
+            panic!(
+                "escape ran without error: {template}\nstdout: {}",
+                out.stdout
+            )
+        });
         assert!(
             matches!(
                 err.kind.as_str(),
@@ -459,6 +461,17 @@ async fn ctypes_cannot_load_or_call() {
         .refused("import ctypes\nprint(ctypes.string_at(id(1), 8))")
         .await;
     a.assert_harmless(&out).await;
+    // ctypes audits looking a C function up, not calling one: the functions the sandbox's
+    // set-up resolved on the runtime's C library handle (syscall, prctl) must not be left
+    // there for code that reaches the handle.
+    for function in ["syscall(39)", "prctl(38, 0, 0, 0, 0)"] {
+        let out = a
+            .refused(&format!(
+                "import sys\nsys.modules['spatialclaw_kernel.sandbox']._LIBC[0].{function}"
+            ))
+            .await;
+        a.assert_harmless(&out).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
