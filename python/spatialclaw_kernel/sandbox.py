@@ -494,17 +494,28 @@ def _libc():
 
 
 def _forget_c_functions():
-    """Drop the C functions the set-up resolved on the library handle.
+    """Drop the C functions the set-up resolved on the library handle, madvise aside.
 
     ctypes raises no audit event when a resolved function is called, only when one is looked
     up: a syscall() left on the handle would let code that reaches it (bypassing the lint)
-    make any system call unchecked."""
+    make any system call unchecked. madvise stays for page warming; it can only change how
+    this process's own memory is backed."""
     if not _LIBC:
         return
     libc = _LIBC[0]
     for name, value in list(vars(libc).items()):
-        if isinstance(value, libc._FuncPtr):
+        if name != "madvise" and isinstance(value, libc._FuncPtr):
             delattr(libc, name)
+
+
+def madvise():
+    """madvise(2) through ctypes for the runtime's page warming (prefault.py). Resolved in
+    `prewarm`: once the audit hook is in, looking up a C function is refused."""
+    import ctypes
+
+    function = _libc().madvise
+    function.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+    return function
 
 
 def prewarm():
@@ -515,7 +526,7 @@ def prewarm():
 
     here = os.path.dirname(os.path.abspath(__file__))
     runtime_code_objects(here)
-    _libc()
+    madvise()
     install_paths = [
         sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
         os.path.dirname(here), *sys.path, os.environ.get("MPLCONFIGDIR"), *_SYSTEM_READ_ROOTS,

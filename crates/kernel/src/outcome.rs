@@ -93,6 +93,9 @@ pub struct ExecOutcome {
     /// e.g. a reserved name the cell rebound and the kernel restored.
     pub warnings: Vec<String>,
     pub elapsed: Duration,
+    /// Minor page faults the session took for this cell (copy-on-write after a snapshot
+    /// included); None from a runtime that does not report them.
+    pub page_faults: Option<u64>,
     pub interruption: Option<Interruption>,
     /// The process died and was replaced by the snapshot taken after the previous cell:
     /// earlier variables are intact, this cell's effects are gone.

@@ -22,6 +22,8 @@ use crate::provision::PythonEnv;
 
 /// How long a new session may take to build its namespace.
 const START_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long `shutdown` waits for a session's processes to be gone (the zygote reaps them).
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum KernelError {
@@ -194,6 +196,24 @@ pub struct Ready {
     pub tool_docs: String,
     /// Which sandbox layers the session installed (None from a runtime that predates them).
     pub sandbox: Option<crate::sandbox::SandboxReport>,
+    /// Whether the session copies, after each snapshot fork, the pages the next cell is
+    /// expected to write, and why not when it does not (None from an older runtime).
+    pub page_warming: Option<crate::sandbox::LayerStatus>,
+    /// How the process was made (None from an older runtime).
+    pub start: Option<StartReport>,
+}
+
+/// How a session's process came to be, from its `ready` message.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct StartReport {
+    /// Taken from the zygote's spare (forked ahead of need) rather than forked on request.
+    #[serde(default)]
+    pub from_spare: bool,
+    /// Pages the spare copied while it waited: what the previous session wrote starting.
+    #[serde(default)]
+    pub pages_copied_ahead: u64,
+    /// Minor page faults from the process's first instruction for this sample to `ready`.
+    pub page_faults: Option<u64>,
 }
 
 impl KernelSession {
@@ -479,23 +499,35 @@ impl KernelSession {
         self.signal(libc::SIGKILL);
     }
 
+    /// End the session and wait (at most `SHUTDOWN_WAIT`) until its processes are gone.
+    ///
+    /// Waiting keeps the teardown of the session's address spaces (milliseconds of kernel
+    /// work that the scheduler cannot interrupt on most kernels) from landing on the next
+    /// session's start, and returns the memory before the caller starts another sample.
     pub async fn shutdown(mut self) {
         let _ = write_message(
             &mut self.conn.writer,
             &Message::new(json!({"type": "shutdown"})),
         )
         .await;
-        if let Some(snap) = self.snapshot.lock().unwrap().take() {
-            // SAFETY: kill(2) on the snapshot pid our session reported.
-            unsafe { libc::kill(snap.pid as i32, libc::SIGKILL) };
+        // SAFETY: kill(2) on the group of our own session (itself and its snapshots); the
+        // session would end its snapshot too, this only saves it the trouble.
+        unsafe { libc::kill(-(self.group as i32), libc::SIGKILL) };
+        let until = Instant::now() + SHUTDOWN_WAIT;
+        // SAFETY: kill(2) with signal 0 only asks whether anyone in the group is left.
+        while unsafe { libc::kill(-(self.group as i32), 0) } == 0 && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
 }
 
 impl Drop for KernelSession {
     fn drop(&mut self) {
-        // The session and its snapshot share a process group of their own.
-        // SAFETY: kill(2) on that group; harmless if it already exited.
+        // The session and its snapshot share a process group of their own. Dropped without
+        // `shutdown` (an error path): its teardown yields to the work that goes on.
+        // SAFETY: setpriority(2) and kill(2) on that group; lowering a priority needs no
+        // privilege, and both are harmless if the group already exited.
+        unsafe { libc::setpriority(libc::PRIO_PGRP, self.group as libc::id_t, 19) };
         unsafe {
             libc::kill(-(self.group as i32), libc::SIGKILL);
             if let Some(snap) = self.snapshot.lock().map(|s| *s).unwrap_or(None) {
@@ -586,10 +618,18 @@ async fn await_ready(
         .unwrap_or("")
         .to_owned();
     let sandbox = crate::sandbox::SandboxReport::from_ready(&ready.header);
+    let page_warming = ready
+        .get("page_warming")
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    let start = ready
+        .get("start")
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
     Ok(Ready {
         names,
         tool_docs,
         sandbox,
+        page_warming,
+        start,
     })
 }
 
@@ -635,6 +675,7 @@ fn fill_result(
     outcome.last_expr = h
         .remove("last_expr")
         .and_then(|v| v.as_str().map(str::to_owned));
+    outcome.page_faults = h.remove("page_faults").and_then(|v| v.as_u64());
     Ok(())
 }
 

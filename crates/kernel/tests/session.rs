@@ -538,3 +538,100 @@ async fn sessions_come_from_a_spare_and_a_dead_spare_is_never_handed_out() {
         s.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_a_cell_writes_are_copied_before_the_next_cell_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = start(dir.path()).await;
+    let warming = s
+        .ready()
+        .page_warming
+        .clone()
+        .expect("page warming is reported");
+    if !warming.active {
+        // Only an old kernel (no MADV_POPULATE_WRITE) may turn it off, and it must say so.
+        assert!(warming.detail.contains("kernel"), "{}", warming.detail);
+        eprintln!("page warming is off here: {}", warming.detail);
+        return;
+    }
+    let mut faults = Vec::new();
+    for i in 0..8 {
+        let out = s.exec(&format!("x = {i}"), LIMIT, &NoHost).await.unwrap();
+        assert!(out.succeeded(), "{:?}", out.error);
+        faults.push(
+            out.page_faults
+                .expect("the cell's page faults are reported"),
+        );
+        assert!(s.wait_for_snapshot(Duration::from_secs(10)).await);
+    }
+    eprintln!("page faults per cell: {faults:?}");
+    // The second cell follows the first snapshot fork, which is left unwarmed (its list would
+    // hold the whole start-up): it pays copy-on-write faults. From the third cell on, the
+    // pages the previous cell wrote were copied ahead, so a trivial cell takes almost none.
+    assert!(faults[1] > 5, "an unwarmed fork costs faults: {faults:?}");
+    for (i, &f) in faults.iter().enumerate().skip(2) {
+        assert!(f <= 5, "cell {} took {f} page faults: {faults:?}", i + 1);
+    }
+    // Warming only copies memory: every value is what the cells left.
+    let out = s.exec("print(x)", LIMIT, &NoHost).await.unwrap();
+    assert_eq!(out.stdout, "7\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spare_copies_what_the_last_session_wrote_starting() {
+    let env = ensure_python_env(|m| eprintln!("{m}")).expect("python environment");
+    let pool = spatialclaw_kernel::KernelPool::new(&env).expect("pool");
+    let dir = tempfile::tempdir().unwrap();
+    let start = || KernelSession::start_in(&pool, inputs(dir.path()), SessionOptions::default());
+
+    // The zygote's first spare is forked before any session started: nothing to copy.
+    let first = start().await.expect("first session");
+    let first_start = first.ready().start.clone().expect("start is reported");
+    assert!(first_start.from_spare);
+    assert_eq!(first_start.pages_copied_ahead, 0);
+    let first_faults = first_start.page_faults.expect("start faults");
+
+    // The next spare is forked once the first session is ready, and copies the pages that
+    // session wrote while starting.
+    let zygote = pool.zygote_pid().expect("zygote pid");
+    let spare = wait_for_child(zygote, &[first.pid().unwrap()]).await;
+    let second = start().await.expect("second session");
+    assert_eq!(second.pid(), Some(spare));
+    let second_start = second.ready().start.clone().expect("start is reported");
+    if !second
+        .ready()
+        .page_warming
+        .as_ref()
+        .is_some_and(|w| w.active)
+    {
+        eprintln!("page warming is off here");
+        return;
+    }
+    assert!(second_start.pages_copied_ahead > 0, "{second_start:?}");
+    let second_faults = second_start.page_faults.expect("start faults");
+    assert!(
+        second_faults * 4 < first_faults,
+        "a warmed spare starts with far fewer faults: {second_faults} vs {first_faults}"
+    );
+    for s in [first, second] {
+        s.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_returns_once_every_process_of_the_session_is_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = start(dir.path()).await;
+    let group = s.pid().unwrap();
+    for cell in ["x = 1", "y = 2"] {
+        s.exec(cell, LIMIT, &NoHost).await.unwrap();
+    }
+    assert!(s.wait_for_snapshot(Duration::from_secs(10)).await);
+    assert!(group_members(group) >= 2, "the session and its snapshot");
+    s.shutdown().await;
+    assert_eq!(
+        group_members(group),
+        0,
+        "no process of the session is left when shutdown returns"
+    );
+}

@@ -135,6 +135,10 @@ async fn kernel(a: KernelArgs) -> anyhow::Result<ExitCode> {
             "ours_step_back_to_back_p50_ms": ours.step_back_to_back.p50_ms,
             "ours_step_no_snapshots_p50_ms": plain.step.p50_ms,
             "ours_zygote_start_ms": ours.zygote_start_ms,
+            "ours_step_page_faults_p50": ours.step_page_faults_p50,
+            "ours_ready_page_faults_p50": ours.ready_page_faults_p50,
+            "ours_step_no_snapshots_page_faults_p50": plain.step_page_faults_p50,
+            "ours_page_warming": ours.page_warming,
         });
         if let Some((r, s)) = &jupyter {
             v["jupyter_ready_p50_ms"] = json!(r.p50_ms);
@@ -174,6 +178,13 @@ async fn kernel(a: KernelArgs) -> anyhow::Result<ExitCode> {
          session forks it and warms its memory while the agent waits for the model, which takes far \
          longer); 'back to back' issues the next cell at once and so also waits for that work.",
         spatialclaw_kernel::bench::MODEL_THINK.as_millis()
+    );
+    println!(
+        "page faults (p50): {:.0} per session start, {:.0} per trivial step with snapshots (page warming {}), {:.0} without",
+        ours.ready_page_faults_p50,
+        ours.step_page_faults_p50,
+        if ours.page_warming { "on" } else { "off" },
+        plain.step_page_faults_p50
     );
     println!(
         "zygote start (once per process): {:.0} ms",

@@ -66,6 +66,14 @@ pub async fn run(_args: DoctorArgs) -> anyhow::Result<ExitCode> {
         ),
     }
     println!("  runtime        {}", env.runtime_root.display());
+    match &session.ready().page_warming {
+        Some(w) if w.active => println!("  page warming   on: {}", w.detail),
+        Some(w) => println!(
+            "  page warming   off (small cells take copy-on-write faults): {}",
+            w.detail
+        ),
+        None => println!("  page warming   not reported (an older runtime?)"),
+    }
 
     let support = host_support();
     let report = session.ready().sandbox.clone().unwrap_or_default();

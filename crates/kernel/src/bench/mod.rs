@@ -64,6 +64,12 @@ pub struct OursReport {
     pub step_back_to_back: Stats,
     /// Time to start the zygote (imports), paid once per process.
     pub zygote_start_ms: f64,
+    /// Median minor page faults of a trivial step (copy-on-write after the snapshot fork).
+    pub step_page_faults_p50: f64,
+    /// Median minor page faults of a session's start (copy-on-write after the zygote fork).
+    pub ready_page_faults_p50: f64,
+    /// Whether the sessions copied pages ahead of each cell (Ready::page_warming).
+    pub page_warming: bool,
 }
 
 /// Ready time and step round trip of `sessions` sessions with one 640×480 input frame each.
@@ -97,11 +103,20 @@ pub async fn bench_ours(
     let zygote_start_ms = t.elapsed().as_secs_f64() * 1000.0;
     warm.shutdown().await;
     let (mut ready, mut step, mut back_to_back) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut faults, mut start_faults, mut page_warming) = (Vec::new(), Vec::new(), false);
     let limit = Duration::from_secs(30);
     for _ in 0..sessions {
         let t = Instant::now();
         let mut s = KernelSession::start_in(&pool, inputs.clone(), options.clone()).await?;
         ready.push(t.elapsed().as_secs_f64() * 1000.0);
+        page_warming |= s.ready().page_warming.as_ref().is_some_and(|w| w.active);
+        start_faults.extend(
+            s.ready()
+                .start
+                .as_ref()
+                .and_then(|r| r.page_faults)
+                .map(|f| f as f64),
+        );
         for i in 0..steps {
             if snapshots {
                 s.wait_for_snapshot(Duration::from_secs(5)).await;
@@ -110,8 +125,9 @@ pub async fn bench_ours(
                 tokio::time::sleep(MODEL_THINK).await;
             }
             let t = Instant::now();
-            s.exec(&format!("x = {i}"), limit, &NoHost).await?;
+            let out = s.exec(&format!("x = {i}"), limit, &NoHost).await?;
             step.push(t.elapsed().as_secs_f64() * 1000.0);
+            faults.extend(out.page_faults.map(|f| f as f64));
         }
         for i in 0..steps {
             let t = Instant::now();
@@ -125,6 +141,10 @@ pub async fn bench_ours(
         step: Stats::of(&step),
         step_back_to_back: Stats::of(&back_to_back),
         zygote_start_ms,
+        // Counts, not milliseconds, through the same percentile.
+        step_page_faults_p50: Stats::of(&faults).p50_ms,
+        ready_page_faults_p50: Stats::of(&start_faults).p50_ms,
+        page_warming,
     })
 }
 
@@ -186,8 +206,9 @@ pub fn pss_kb(pids: &[u32]) -> u64 {
         .sum()
 }
 
-/// Memory of `count` concurrent sessions that each ran one cell (so each has its snapshot):
-/// total PSS of the zygote, the sessions and their snapshots.
+/// Memory of `count` concurrent sessions that each ran three cells (so each has its snapshot
+/// and has copied pages ahead of the next cell): total PSS of the zygote, the sessions and
+/// their snapshots.
 pub async fn bench_memory(
     env: &PythonEnv,
     frame: &Path,
@@ -206,8 +227,9 @@ pub async fn bench_memory(
     for _ in 0..count {
         let mut s =
             KernelSession::start_in(&pool, inputs.clone(), SessionOptions::default()).await?;
-        s.exec("x = np.arange(10)", Duration::from_secs(30), &NoHost)
-            .await?;
+        for cell in ["x = np.arange(10)", "y = x * 2", "z = y.sum()"] {
+            s.exec(cell, Duration::from_secs(30), &NoHost).await?;
+        }
         sessions.push(s);
     }
     tokio::time::sleep(Duration::from_millis(300)).await; // let the last snapshots settle
