@@ -115,6 +115,38 @@ impl Ffmpeg {
         })
     }
 
+    /// Write a `seconds`-long `width`×`height` test pattern (ffmpeg's `testsrc`, MPEG-4) to
+    /// `path`: a real video made on the spot, for tests and examples that need one.
+    pub fn write_test_pattern(
+        &self,
+        path: &Path,
+        (width, height): (u32, u32),
+        fps: u32,
+        seconds: u32,
+    ) -> Result<(), VideoError> {
+        let out = Command::new(&self.ffmpeg)
+            .args(["-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+            .arg(format!(
+                "testsrc=size={width}x{height}:rate={fps}:duration={seconds}"
+            ))
+            .args(["-c:v", "mpeg4", "-pix_fmt", "yuv420p"])
+            .arg(path)
+            .output()
+            .map_err(|e| VideoError::ToolFailed {
+                tool: "ffmpeg",
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        if !out.status.success() {
+            return Err(VideoError::ToolFailed {
+                tool: "ffmpeg",
+                path: path.to_path_buf(),
+                message: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+            });
+        }
+        Ok(())
+    }
+
     /// Native frame rate, duration and frame count of a video's first video stream.
     pub fn probe(&self, video: &Path) -> Result<VideoInfo, VideoError> {
         if !video.is_file() {

@@ -7,7 +7,6 @@ mod support;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::json;
@@ -312,26 +311,8 @@ fn vsi_fixture(root: &Path, good_video: Option<&[u8]>) {
 }
 
 fn tiny_video(t: &Ffmpeg, path: &Path) -> Vec<u8> {
-    let ok = Command::new(&t.ffmpeg)
-        .args([
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=32x24:rate=5:duration=1",
-            "-c:v",
-            "mpeg4",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .arg(path)
-        .status()
-        .expect("run ffmpeg")
-        .success();
-    assert!(ok, "ffmpeg generated the test video");
+    t.write_test_pattern(path, (32, 24), 5, 1)
+        .expect("ffmpeg generated the test video");
     std::fs::read(path).unwrap()
 }
 

@@ -4,7 +4,6 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use spatialclaw_evals::frames::sample_frames;
 use spatialclaw_evals::loaders::{self, LoadOptions};
@@ -26,26 +25,8 @@ fn make_video(t: &Ffmpeg, path: &Path) {
     if let Some(p) = path.parent() {
         std::fs::create_dir_all(p).unwrap();
     }
-    let ok = Command::new(&t.ffmpeg)
-        .args([
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=64x48:rate=10:duration=2",
-            "-c:v",
-            "mpeg4",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .arg(path)
-        .status()
-        .expect("run ffmpeg")
-        .success();
-    assert!(ok, "ffmpeg generated the test video");
+    t.write_test_pattern(path, (64, 48), 10, 2)
+        .expect("ffmpeg generated the test video");
 }
 
 fn opts(cache: &Path, max_fps: Option<f64>) -> ExtractOptions {

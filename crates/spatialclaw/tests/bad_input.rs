@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::{Value, json};
+use spatialclaw_evals::video::Ffmpeg;
 use spatialclaw_llm::local_server::LocalServer;
 
 fn png(w: u32, h: u32) -> Vec<u8> {
@@ -383,18 +384,10 @@ fn answers_of_the_wrong_type_are_refused_in_the_cell_and_the_agent_goes_on() {
     }
 }
 
-fn ffmpeg() -> Option<PathBuf> {
-    let found = std::env::var_os("SPATIALCLAW_FFMPEG")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::split_paths(&std::env::var_os("PATH")?)
-                .map(|d| d.join("ffmpeg"))
-                .find(|p| p.is_file())
-        });
-    if found.is_none() {
-        eprintln!("SKIPPED: ffmpeg not installed (scripts/setup-ffmpeg.sh installs it)");
-    }
-    found
+fn ffmpeg() -> Option<Ffmpeg> {
+    Ffmpeg::locate()
+        .inspect_err(|e| eprintln!("SKIPPED: {e}"))
+        .ok()
 }
 
 #[test]
@@ -405,26 +398,9 @@ fn videos_ffmpeg_cannot_read_fail_their_sample_and_the_rest_score() {
     let videos = d.join("scannet");
     std::fs::create_dir_all(&videos).unwrap();
     let good = videos.join("good.mp4");
-    let ok = Command::new(&ffmpeg)
-        .args([
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=32x24:rate=4:duration=1",
-            "-c:v",
-            "mpeg4",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .arg(&good)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
+    ffmpeg
+        .write_test_pattern(&good, (32, 24), 4, 1)
+        .expect("ffmpeg generated the test video");
     let bytes = std::fs::read(&good).unwrap();
     std::fs::write(
         videos.join("garbage.mp4"),
