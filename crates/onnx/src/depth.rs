@@ -14,7 +14,7 @@
 //! Geometry within one frame is right; across frames of a moving camera it is not, and users
 //! who need that must provide a multi-view model.
 
-use spatialclaw_perception::pose::{IDENTITY, Mat4, mat_mul, rigid_inverse};
+use spatialclaw_perception::pose::{IDENTITY, Mat4, mat_mul, rigid_inverse, scale_intrinsics};
 use spatialclaw_perception::resize::resize_nearest;
 use spatialclaw_perception::{PerceptionError, Reconstruction, RgbFrame};
 
@@ -340,17 +340,7 @@ impl DepthModel {
         for (i, o) in outs.iter().enumerate() {
             let depth = to_frame_res(&o.depth, o.size, content, (h, w));
             let k = match o.k_model {
-                Some(k) => [
-                    k[0] * sx,
-                    k[1],
-                    k[2] * sx,
-                    k[3],
-                    k[4] * sy,
-                    k[5] * sy,
-                    0.0,
-                    0.0,
-                    1.0,
-                ],
+                Some(k) => scale_intrinsics(&k, sx, sy),
                 None => fallback_intrinsics(&self.spec, w, h),
             };
             if !(k[0] > 0.0 && k[4] > 0.0 && k.iter().all(|v| v.is_finite())) {

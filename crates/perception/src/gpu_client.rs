@@ -358,19 +358,7 @@ pub(crate) fn translate_reconstruction(
         Some(k) if k.shape == [n, 3, 3] => k
             .to_f64()
             .chunks_exact(9)
-            .flat_map(|k| {
-                [
-                    k[0] * sx,
-                    k[1],
-                    k[2] * sx,
-                    k[3],
-                    k[4] * sy,
-                    k[5] * sy,
-                    k[6],
-                    k[7],
-                    k[8],
-                ]
-            })
+            .flat_map(|k| crate::pose::scale_intrinsics(k, sx, sy))
             .collect(),
         Some(k) => {
             return Err(bad(format!(

@@ -1,5 +1,6 @@
-//! 4×4 rigid transforms (camera-to-world poses, row-major), shared by every backend that
-//! re-expresses poses relative to the first camera.
+//! 4×4 rigid transforms (camera-to-world poses, row-major) and 3×3 pinhole intrinsics, shared
+//! by every backend that re-expresses poses relative to the first camera or brings a model's
+//! camera to the input resolution.
 
 pub type Mat4 = [[f64; 4]; 4];
 
@@ -33,9 +34,33 @@ pub fn rigid_inverse(m: &Mat4) -> Mat4 {
     out
 }
 
+/// A pinhole K (row-major 3×3) at a resolution scaled by `sx` horizontally and `sy`
+/// vertically: focal lengths, skew and principal point follow the axes (§4.2 step 11); the
+/// bottom row stays [0, 0, 1].
+pub fn scale_intrinsics(k: &[f64], sx: f64, sy: f64) -> [f64; 9] {
+    [
+        k[0] * sx,
+        k[1],
+        k[2] * sx,
+        k[3],
+        k[4] * sy,
+        k[5] * sy,
+        0.0,
+        0.0,
+        1.0,
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn intrinsics_follow_the_resolution() {
+        let k = [500.0, 0.0, 320.0, 0.0, 400.0, 240.0, 0.0, 0.0, 1.0];
+        let half = scale_intrinsics(&k, 0.5, 0.25);
+        assert_eq!(half, [250.0, 0.0, 160.0, 0.0, 100.0, 60.0, 0.0, 0.0, 1.0]);
+    }
 
     #[test]
     fn a_rigid_transform_times_its_inverse_is_the_identity() {
