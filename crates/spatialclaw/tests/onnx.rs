@@ -100,18 +100,23 @@ fn perception_serve_runs_the_onnx_backend_for_remote_clients() {
     drop(server);
 }
 
+/// `spatialclaw perception serve --backend onnx` on a free local port.
+fn serve_onnx() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("spatialclaw").unwrap();
+    cmd.args([
+        "perception",
+        "serve",
+        "--backend",
+        "onnx",
+        "--bind",
+        "127.0.0.1:0",
+    ]);
+    cmd
+}
+
 #[test]
 fn a_missing_manifest_says_how_to_give_one() {
-    let out = assert_cmd::Command::cargo_bin("spatialclaw")
-        .unwrap()
-        .args([
-            "perception",
-            "serve",
-            "--backend",
-            "onnx",
-            "--bind",
-            "127.0.0.1:0",
-        ])
+    let out = serve_onnx()
         .env_remove("SPATIALCLAW_ONNX_MANIFEST")
         .env("SPATIALCLAW_CACHE", tempfile::tempdir().unwrap().path())
         .output()
@@ -122,16 +127,7 @@ fn a_missing_manifest_says_how_to_give_one() {
         err.contains("SPATIALCLAW_ONNX_MANIFEST") && err.contains("docs/onnx.md"),
         "{err}"
     );
-    let out = assert_cmd::Command::cargo_bin("spatialclaw")
-        .unwrap()
-        .args([
-            "perception",
-            "serve",
-            "--backend",
-            "onnx",
-            "--bind",
-            "127.0.0.1:0",
-        ])
+    let out = serve_onnx()
         .args(["--onnx-manifest", "/nonexistent/models.toml"])
         .output()
         .unwrap();
